@@ -1,0 +1,25 @@
+// GEMM through OpenBLAS's cblas, row-major. The only file that includes <cblas.h> is blas.cpp
+// (it clashes with xtensor-blas), and nothing here uses xt::linalg::dot (numpy.dot on rank > 2).
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace ag::blas {
+
+// C (M×N) = alpha · op(A) · op(B) + beta · C, with op(A) M×K and op(B) K×N; lda/ldb/ldc are the
+// row strides of A, B, C as stored. One single-threaded cblas call.
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+
+// The same product, with the rows of C cut into fixed blocks that TBB runs in parallel: one
+// single-threaded GEMM per block, so the result does not depend on the thread count.
+template <class T>
+void gemm_rows_parallel(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha,
+                        const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+
+// OpenBLAS's build string (core, threading); the programs print it so a wrong BLAS is visible.
+std::string config();
+void set_single_threaded();  // OpenBLAS's own pool off: TBB owns the cores
+
+}  // namespace ag::blas

@@ -1,0 +1,70 @@
+// Internal helpers shared by the ops_*.cpp files: recording a node, finding where a gradient goes,
+// and viewing raw storage as xtensor expressions. Not part of the public API.
+#pragma once
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xnoalias.hpp>
+
+#include "autograd/parallel.hpp"
+#include "autograd/tensor.hpp"
+
+namespace ag::detail {
+
+template <class T>
+using ImplPtr = std::shared_ptr<TensorImpl<T>>;
+
+// An op must be recorded when grad mode is on and any of its inputs requires grad.
+template <class T>
+bool needs_grad(std::initializer_list<const Tensor<T>*> inputs) {
+  if (!grad_enabled()) return false;
+  for (auto* t : inputs)
+    if (t->requires_grad()) return true;
+  return false;
+}
+
+// Marks `out` as produced by `op` and appends its backward closure to the tape. The closure must
+// not capture `out` by Tensor handle in a way that would outlive the tape; it captures impl
+// pointers, and the tape owns the closure, so nothing points back at the tape: no cycles.
+template <class T, class F>
+void record(const char* op, Tensor<T>& out, F&& backward) {
+  out.impl().requires_grad = true;
+  Tape::current().record(op, out.impl_ptr(), std::forward<F>(backward));
+}
+
+// Where to add an input's gradient: its (lazily zeroed) grad buffer, or nullptr when the input
+// does not require grad, so the op can skip that work. Every accumulation passes through here,
+// and the shape the op computed must equal the tensor's: a wrong backward fails loudly.
+template <class T>
+T* grad_sink(TensorImpl<T>& x, const Shape& grad_shape, const char* op) {
+  if (grad_shape != x.shape)
+    throw std::logic_error(std::string(op) + " backward: gradient of shape " + shape_str(grad_shape) +
+                           " for a tensor of shape " + shape_str(x.shape));
+  if (!x.requires_grad) return nullptr;
+  if (!x.grad) x.grad = std::make_shared<Buffer<T>>(xt::zeros<T>({numel(x.shape)}));
+  return x.grad->data();
+}
+
+template <class T>
+const T* grad_of(const TensorImpl<T>& out) { return out.grad->data(); }
+
+// A flat 1-D xtensor view of n elements at p (no copy), for vectorised (xsimd) expressions.
+template <class T>
+auto flat(T* p, std::size_t n) { return xt::adapt(p, n, xt::no_ownership(), std::array<std::size_t, 1>{n}); }
+template <class T>
+auto flat(const T* p, std::size_t n) { return flat(const_cast<T*>(p), n); }
+
+// An N-D view of contiguous storage, for xtensor's broadcasting.
+template <class T>
+auto nd(const T* p, const Shape& s) { return xt::adapt(const_cast<T*>(p), numel(s), xt::no_ownership(), s); }
+
+// Runs f(view_of_chunk_of_each_array...) over chunks of n elements, in parallel.
+// Example: for_each_chunk(n, [](auto y, auto x) { xt::noalias(y) = xt::exp(x); }, y_ptr, x_ptr);
+template <class F, class... P>
+void for_each_chunk(std::size_t n, F&& f, P... ptrs) {
+  parallel_chunks(n, kElementChunk, [&](std::size_t b, std::size_t e) { f(flat(ptrs + b, e - b)...); });
+}
+
+}  // namespace ag::detail

@@ -1,0 +1,39 @@
+// The one owner of parallelism: TBB. OpenBLAS is kept single-threaded and called from TBB tasks.
+//
+// Determinism: work is cut into chunks whose boundaries depend only on the problem size, never on
+// the thread count, and each output element is written by exactly one chunk. So results are
+// bitwise identical for 1 and N threads.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+
+#include <tbb/parallel_for.h>
+
+namespace ag {
+
+// Caps the worker threads of every kernel (TBB global_control) and pins OpenBLAS to one thread.
+// n = 0 restores the default (all cores). Call from the main thread, between ops.
+void set_num_threads(int n);
+int num_threads();
+
+// Calls f(begin, end) on consecutive chunks of [0, n) of `chunk` elements (the last may be
+// shorter), in parallel. Small problems run inline with no task overhead.
+template <class F>
+void parallel_chunks(std::size_t n, std::size_t chunk, F&& f) {
+  chunk = std::max<std::size_t>(chunk, 1);
+  if (n <= chunk) {
+    if (n) f(std::size_t(0), n);
+    return;
+  }
+  const std::size_t n_chunks = (n + chunk - 1) / chunk;
+  tbb::parallel_for(std::size_t(0), n_chunks, [&](std::size_t c) {
+    f(c * chunk, std::min(n, (c + 1) * chunk));
+  });
+}
+
+// Chunk sizes, in elements, for elementwise kernels and in rows for row-wise ones: big enough
+// that a task's overhead (~1 µs) is noise, small enough to keep both cores busy.
+inline constexpr std::size_t kElementChunk = 1 << 15;
+inline std::size_t rows_per_chunk(std::size_t row_len) { return std::max<std::size_t>(1, kElementChunk / std::max<std::size_t>(row_len, 1)); }
+
+}  // namespace ag

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages this project builds with, if any are missing. Idempotent:
+# when everything is present it only runs `dpkg -s` and exits.
+set -euo pipefail
+
+packages=(
+  g++ cmake make
+  libxtensor-dev libxtensor-blas-dev libxsimd-dev   # tensors (xsimd: vectorised elementwise math)
+  libopenblas-dev                                   # GEMM; pinned explicitly in CMakeLists.txt
+  libtbb-dev                                        # the one owner of parallelism
+  catch2                                            # unit tests
+  nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
