@@ -5,3 +5,4 @@
 #include "autograd/rng.hpp"
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"
+#include "autograd/gradcheck.hpp"

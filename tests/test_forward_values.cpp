@@ -1,0 +1,93 @@
+// Forward values against independent, obviously-correct loops (the gradchecks then tie each
+// backward to its forward).
+#include <cmath>
+
+#include "testing.hpp"
+
+using namespace agtest;
+using Catch::Matchers::WithinAbs;
+
+TEST_CASE("matmul equals a naive triple loop (2-D, folded and broadcast batch, float and double)", "[values]") {
+  const TensorD a = randd({2, 3, 5, 4}, 1), b = randd({3, 4, 6}, 2);
+  const TensorD c = ag::matmul(a, b);
+  REQUIRE(c.shape() == ag::Shape{2, 3, 5, 6});
+  for (std::size_t p = 0; p < 2; ++p)
+    for (std::size_t q = 0; q < 3; ++q)
+      for (std::size_t i = 0; i < 5; ++i)
+        for (std::size_t j = 0; j < 6; ++j) {
+          double s = 0;
+          for (std::size_t k = 0; k < 4; ++k) s += a.data()[((p * 3 + q) * 5 + i) * 4 + k] * b.data()[(q * 4 + k) * 6 + j];
+          CHECK_THAT(c.data()[((p * 3 + q) * 5 + i) * 6 + j], WithinAbs(s, 1e-12));
+        }
+  // A 2-D right operand with more rows than one parallel block (256).
+  const TensorF x = randf({600, 7}, 3), w = randf({7, 3}, 4);
+  const TensorF y = ag::matmul(x, w);
+  for (std::size_t i = 0; i < 600; i += 37)
+    for (std::size_t j = 0; j < 3; ++j) {
+      double s = 0;
+      for (std::size_t k = 0; k < 7; ++k) s += double(x.data()[i * 7 + k]) * w.data()[k * 3 + j];
+      CHECK_THAT(y.data()[i * 3 + j], WithinAbs(s, 1e-5));
+    }
+}
+
+TEST_CASE("softmax, log_softmax and logsumexp rows", "[values]") {
+  const TensorD x = TensorD::from_vector({2, 3}, {1, 2, 3, 1000, 1000, -1000});  // large: must not overflow
+  const auto p = ag::softmax(x, -1).to_vector(), lp = ag::log_softmax(x, -1).to_vector();
+  const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  CHECK_THAT(p[0], WithinAbs(std::exp(1.0) / z, 1e-15));
+  CHECK_THAT(p[2], WithinAbs(std::exp(3.0) / z, 1e-15));
+  CHECK_THAT(p[3], WithinAbs(0.5, 1e-15));
+  CHECK_THAT(p[5], WithinAbs(0.0, 1e-300));
+  CHECK_THAT(lp[1], WithinAbs(2.0 - std::log(z), 1e-14));
+  CHECK_THAT(lp[5], WithinAbs(-2000.0 - std::log(2.0), 1e-9));  // finite where log(softmax) is -inf
+  const auto lse = ag::logsumexp(x, 1).to_vector();
+  CHECK_THAT(lse[0], WithinAbs(std::log(z), 1e-14));
+  CHECK_THAT(lse[1], WithinAbs(1000.0 + std::log(2.0), 1e-12));
+}
+
+TEST_CASE("layer_norm is exact for rows with a large mean (two-pass variance)", "[values]") {
+  const TensorF x = TensorF::from_vector({1, 4}, {10000.0f, 10001.0f, 10002.0f, 10003.0f});
+  const auto y = ag::layer_norm(x, TensorF::ones({4}), TensorF::zeros({4}), 0.0f).to_vector();
+  const double sd = std::sqrt(1.25);
+  CHECK_THAT(y[0], WithinAbs(-1.5 / sd, 1e-5));
+  CHECK_THAT(y[3], WithinAbs(1.5 / sd, 1e-5));
+}
+
+TEST_CASE("gelu matches the tanh formula; relu, sigmoid", "[values]") {
+  const TensorD x = TensorD::from_vector({4}, {-3.0, -0.5, 0.0, 2.0});
+  const auto g = ag::gelu(x).to_vector();
+  for (std::size_t i = 0; i < 4; ++i) {
+    const double v = x.data()[i];
+    CHECK_THAT(g[i], WithinAbs(0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))), 1e-14));
+  }
+  CHECK(ag::relu(x).to_vector() == std::vector<double>{0, 0, 0, 2});
+  CHECK_THAT(ag::sigmoid(x).to_vector()[1], WithinAbs(1 / (1 + std::exp(0.5)), 1e-15));
+}
+
+TEST_CASE("cumsum, reverse_cumsum, permute, gather, slice, concat, max", "[values]") {
+  const TensorD x = TensorD::from_vector({2, 3}, {1, 2, 3, 4, 5, 6});
+  CHECK(ag::cumsum(x, 1).to_vector() == std::vector<double>{1, 3, 6, 4, 9, 15});
+  CHECK(ag::reverse_cumsum(x, 1).to_vector() == std::vector<double>{6, 5, 3, 15, 11, 6});
+  CHECK(ag::cumsum(x, 0).to_vector() == std::vector<double>{1, 2, 3, 5, 7, 9});
+  CHECK(ag::transpose(x, 0, 1).to_vector() == std::vector<double>{1, 4, 2, 5, 3, 6});
+  CHECK(ag::gather(x, 1, ag::Index{{2, 2}, {2, 0, 1, 1}}).to_vector() == std::vector<double>{3, 1, 5, 5});
+  CHECK(ag::slice(x, 1, 1, 3).to_vector() == std::vector<double>{2, 3, 5, 6});
+  CHECK(ag::concat<double>({x, x}, 0).shape() == ag::Shape{4, 3});
+  CHECK(ag::concat<double>({x, x}, 1).to_vector() == std::vector<double>{1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6});
+  CHECK(ag::stack<double>({x, x}, 1).shape() == ag::Shape{2, 2, 3});
+  CHECK(ag::max(x, 0).to_vector() == std::vector<double>{4, 5, 6});
+  CHECK(ag::sum(x, {0, 1}).item() == 21);
+  CHECK(ag::mean(x, {1}, true).to_vector() == std::vector<double>{2, 5});
+}
+
+TEST_CASE("cosine_similarity values and the zero vector", "[values]") {
+  const TensorD a = TensorD::from_vector({2, 2}, {1, 0, 0, 0}), b = TensorD::from_vector({2, 2}, {1, 1, 1, 1});
+  const auto c = ag::cosine_similarity(a, b, 1).to_vector();
+  CHECK_THAT(c[0], WithinAbs(1 / std::sqrt(2.0), 1e-15));
+  CHECK(c[1] == 0.0);  // not NaN
+}
+
+TEST_CASE("float sums accumulate in double", "[values]") {
+  const TensorF x = TensorF::full({20000000}, 0.1f);
+  CHECK_THAT(ag::sum(x).item(), WithinAbs(2000000.0, 1.0));  // a float accumulator gives 2097152
+}
