@@ -56,10 +56,6 @@ auto flat(T* p, std::size_t n) { return xt::adapt(p, n, xt::no_ownership(), std:
 template <class T>
 auto flat(const T* p, std::size_t n) { return flat(const_cast<T*>(p), n); }
 
-// An N-D view of contiguous storage, for xtensor's broadcasting.
-template <class T>
-auto nd(const T* p, const Shape& s) { return xt::adapt(const_cast<T*>(p), numel(s), xt::no_ownership(), s); }
-
 // Runs f(view_of_chunk_of_each_array...) over chunks of n elements, in parallel.
 // Example: for_each_chunk(n, [](auto y, auto x) { xt::noalias(y) = xt::exp(x); }, y_ptr, x_ptr);
 template <class F, class... P>
