@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -61,6 +62,22 @@ auto flat(const T* p, std::size_t n) { return flat(const_cast<T*>(p), n); }
 template <class F, class... P>
 void for_each_chunk(std::size_t n, F&& f, P... ptrs) {
   parallel_chunks(n, kElementChunk, [&](std::size_t b, std::size_t e) { f(flat(ptrs + b, e - b)...); });
+}
+
+// dst[c] += sum over rows r < R of value(r, c), for c < C: the reduction behind bias and LayerNorm
+// parameter gradients. Rows are cut into fixed chunks whose partial sums (in double) are added in
+// chunk order, so the result does not depend on the thread count.
+template <class T, class F>
+void add_column_sums(std::size_t R, std::size_t C, T* dst, F value) {
+  const std::size_t chunk = rows_per_chunk(C), n_chunks = (R + chunk - 1) / chunk;
+  std::vector<double> partial(n_chunks * C, 0.0);
+  parallel_chunks(R, chunk, [&](std::size_t r0, std::size_t r1) {
+    double* p = &partial[r0 / chunk * C];
+    for (std::size_t r = r0; r < r1; ++r)
+      for (std::size_t c = 0; c < C; ++c) p[c] += value(r, c);
+  });
+  for (std::size_t k = 0; k < n_chunks; ++k)
+    for (std::size_t c = 0; c < C; ++c) dst[c] += static_cast<T>(partial[k * C + c]);
 }
 
 }  // namespace ag::detail

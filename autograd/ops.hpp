@@ -48,6 +48,8 @@ template <class T> Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape
 // (M,K)@(K,N) and batched (...,M,K)@(...,K,N) with broadcast batch dims; a 1-D operand is not
 // promoted (reshape it explicitly).
 template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b);
+// x (..., IN) · Wᵀ + b with W (OUT, IN) as PyTorch stores it; pass an undefined b for no bias.
+template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Tensor<T>());
 
 // ---------------------------------------------------------------- shape (ops_shape.cpp)
 template <class T> Tensor<T> reshape(const Tensor<T>& x, const std::vector<long>& shape);  // one -1 allowed

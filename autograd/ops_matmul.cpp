@@ -87,7 +87,43 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   return out;
 }
 
+// y (R, OUT) = x (R, IN) · Wᵀ + b, with W stored (OUT, IN) as in PyTorch and R all leading dims of x:
+// one GEMM with a transpose flag, no transposed copy of W. b may be undefined (no bias).
+//   dx (R, IN) += dy · W        dW (OUT, IN) += dyᵀ · x        db (OUT) += sum_r dy
+template <class T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
+  if (x.dim() < 1 || w.dim() != 2 || x.shape().back() != w.shape()[1] || (b.defined() && b.shape() != Shape{w.shape()[0]}))
+    throw ShapeError("linear: x " + shape_str(x.shape()) + " needs weight (OUT, " +
+                     (x.dim() ? std::to_string(x.shape().back()) : "?") + ") and bias (OUT), got weight " +
+                     shape_str(w.shape()) + (b.defined() ? " and bias " + shape_str(b.shape()) : ""));
+  const std::size_t IN = w.shape()[1], OUT = w.shape()[0], R = x.numel() / std::max<std::size_t>(IN, 1);
+  Shape out_shape = x.shape();
+  out_shape.back() = OUT;
+  Tensor<T> y = Tensor<T>::empty(out_shape);
+  T* yp = y.data();
+  if (b.defined()) {  // start from the bias, then accumulate the product onto it (beta = 1)
+    for (std::size_t r = 0; r < R; ++r) std::copy_n(b.data(), OUT, yp + r * OUT);
+  }
+  blas::gemm_rows_parallel<T>(false, true, R, OUT, IN, T(1), x.data(), IN, w.data(), IN, T(b.defined() ? 1 : 0), yp, OUT);
+  const bool has_bias = b.defined();
+  if (has_bias ? needs_grad<T>({&x, &w, &b}) : needs_grad<T>({&x, &w})) {
+    record("linear", y, [xi = x.impl_ptr(), wi = w.impl_ptr(), bi = b.impl_ptr(), yi = y.impl_ptr().get(), R, IN, OUT] {
+      const T* g = grad_of(*yi);
+      if (T* dx = grad_sink(*xi, xi->shape, "linear"))
+        blas::gemm_rows_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, wi->data->data(), IN, T(1), dx, IN);
+      if (T* dw = grad_sink(*wi, Shape{OUT, IN}, "linear"))
+        blas::gemm_rows_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, xi->data->data(), IN, T(1), dw, IN);
+      if (bi)
+        if (T* db = grad_sink(*bi, Shape{OUT}, "linear"))
+          add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });
+    });
+  }
+  return y;
+}
+
 template Tensor<float> matmul(const Tensor<float>&, const Tensor<float>&);
+template Tensor<float> linear(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&);
+template Tensor<double> linear(const Tensor<double>&, const Tensor<double>&, const Tensor<double>&);
 template Tensor<double> matmul(const Tensor<double>&, const Tensor<double>&);
 
 }  // namespace ag

@@ -1,7 +1,7 @@
 // The fused ops a transformer is built from: softmax, log_softmax, layer_norm, masking and cosine
 // similarity. Each is an explicit row loop (llm.c style), caching exactly what its backward needs.
 // Rows are independent and run in parallel in fixed chunks; cross-row sums (LayerNorm's dgamma,
-// dbeta) add fixed-chunk partial sums in chunk order, so no result depends on the thread count.
+// dbeta) go through add_column_sums, so no result depends on the thread count.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -142,25 +142,10 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
           }
         });
       }
-      T* dgamma = grad_sink(*gi, gi->shape, "layer_norm");
-      T* dbeta = grad_sink(*bi, bi->shape, "layer_norm");
-      if (!dgamma && !dbeta) return;
-      // Sums over rows: fixed chunks of rows give partial sums that are added in chunk order.
-      const std::size_t chunk = rows_per_chunk(C), n_chunks = (R + chunk - 1) / chunk;
-      std::vector<double> pg(n_chunks * C, 0.0), pb(n_chunks * C, 0.0);
-      parallel_chunks(R, chunk, [&](std::size_t r0, std::size_t r1) {
-        double *sg = &pg[r0 / chunk * C], *sb = &pb[r0 / chunk * C];
-        for (std::size_t r = r0; r < r1; ++r)
-          for (std::size_t c = 0; c < C; ++c) {
-            sg[c] += g[r * C + c] * (xv[r * C + c] - mu[r]) * rs[r];
-            sb[c] += g[r * C + c];
-          }
-      });
-      for (std::size_t k = 0; k < n_chunks; ++k)
-        for (std::size_t c = 0; c < C; ++c) {
-          if (dgamma) dgamma[c] += static_cast<T>(pg[k * C + c]);
-          if (dbeta) dbeta[c] += static_cast<T>(pb[k * C + c]);
-        }
+      if (T* dgamma = grad_sink(*gi, gi->shape, "layer_norm"))
+        add_column_sums(R, C, dgamma, [&](std::size_t r, std::size_t c) { return g[r * C + c] * (xv[r * C + c] - mu[r]) * rs[r]; });
+      if (T* dbeta = grad_sink(*bi, bi->shape, "layer_norm"))
+        add_column_sums(R, C, dbeta, [&](std::size_t r, std::size_t c) { return g[r * C + c]; });
     });
   }
   return y;

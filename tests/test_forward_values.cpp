@@ -30,6 +30,12 @@ TEST_CASE("matmul equals a naive triple loop (2-D, folded and broadcast batch, f
     }
 }
 
+TEST_CASE("linear equals matmul with the transposed weight plus bias", "[values]") {
+  const TensorD x = randd({2, 3, 4}, 5), w = randd({6, 4}, 6), b = randd({6}, 7);
+  const auto y = ag::linear(x, w, b).to_vector(), ref = (ag::matmul(x, ag::transpose(w, 0, 1)) + b).to_vector();
+  for (std::size_t i = 0; i < y.size(); ++i) CHECK_THAT(y[i], WithinAbs(ref[i], 1e-12));
+}
+
 TEST_CASE("softmax, log_softmax and logsumexp rows", "[values]") {
   const TensorD x = TensorD::from_vector({2, 3}, {1, 2, 3, 1000, 1000, -1000});  // large: must not overflow
   const auto p = ag::softmax(x, -1).to_vector(), lp = ag::log_softmax(x, -1).to_vector();

@@ -14,6 +14,12 @@ TEST_CASE("gradcheck: matmul 2-D, folded batch, batched and broadcast batch", "[
   CHECK_GRADS([](const V& x) { return ag::matmul(x[0], ag::transpose(x[0], 0, 1)); }, randd({3, 4}, 11));
 }
 
+TEST_CASE("gradcheck: linear with and without bias, folded batch, reused input", "[gradcheck][matmul]") {
+  CHECK_GRADS([](const V& x) { return ag::linear(x[0], x[1], x[2]); }, randd({2, 3, 4}, 30), randd({5, 4}, 31), randd({5}, 32));
+  CHECK_GRADS([](const V& x) { return ag::linear(x[0], x[1]); }, randd({3, 4}, 33), randd({2, 4}, 34));
+  CHECK_GRADS([](const V& x) { return ag::linear(x[0], x[0]); }, randd({4, 4}, 35));  // x · xᵀ
+}
+
 TEST_CASE("gradcheck: reshape, permute, transpose", "[gradcheck][shape]") {
   const TensorD x = randd({2, 3, 4}, 12);
   CHECK_GRADS([](const V& v) { return ag::reshape(v[0], {4, -1}); }, x);
