@@ -1,0 +1,148 @@
+#include "nn/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+namespace nn {
+namespace {
+
+using json = nlohmann::json;
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors data is little-endian");
+
+template <class T>
+constexpr const char* dtype_name() { return sizeof(T) == 4 ? "F32" : "F64"; }
+
+std::uint64_t fnv1a64(const char* p, std::size_t n) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+  return h;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw CheckpointError("checkpoint " + path + ": " + what);
+}
+
+}  // namespace
+
+template <class T>
+void save_safetensors(const std::string& path, const NamedParams<T>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  std::string data;
+  json header = json::object();
+  for (const auto& [name, t] : tensors) {
+    const std::size_t begin = data.size(), bytes = t.numel() * sizeof(T);
+    data.append(reinterpret_cast<const char*>(t.data()), bytes);
+    header[name] = {{"dtype", dtype_name<T>()}, {"shape", t.shape()}, {"data_offsets", {begin, begin + bytes}}};
+  }
+  json meta = metadata;
+  meta["fnv1a64"] = std::to_string(fnv1a64(data.data(), data.size()));
+  header["__metadata__"] = meta;
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned, as the format advises
+  const std::uint64_t hlen = h.size();
+
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) fail(path, std::string("cannot create ") + tmp + ": " + std::strerror(errno));
+  auto write_all = [&](const char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t w = ::write(fd, p, n);
+      if (w <= 0) {
+        const std::string err = std::strerror(errno);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        fail(path, "write failed: " + err);
+      }
+      p += w, n -= static_cast<std::size_t>(w);
+    }
+  };
+  write_all(reinterpret_cast<const char*>(&hlen), 8);
+  write_all(h.data(), h.size());
+  write_all(data.data(), data.size());
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    fail(path, std::string("fsync/close failed: ") + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    fail(path, std::string("rename failed: ") + std::strerror(errno));
+  }
+}
+
+template <class T>
+std::map<std::string, std::string> load_safetensors(const std::string& path, const NamedParams<T>& into) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open for reading");
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (file.size() < 8) fail(path, "file is " + std::to_string(file.size()) + " bytes, shorter than the 8-byte header length");
+  std::uint64_t hlen = 0;
+  std::memcpy(&hlen, file.data(), 8);
+  if (hlen > file.size() - 8) fail(path, "header length " + std::to_string(hlen) + " exceeds the file (" +
+                                             std::to_string(file.size()) + " bytes): truncated or corrupt");
+  json header;
+  try {
+    header = json::parse(file.begin() + 8, file.begin() + 8 + static_cast<long>(hlen));
+  } catch (const json::exception& e) {
+    fail(path, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!header.is_object()) fail(path, "header is not a JSON object");
+  const char* data = file.data() + 8 + hlen;
+  const std::size_t data_size = file.size() - 8 - hlen;
+
+  std::map<std::string, std::string> metadata;
+  try {
+    if (header.contains("__metadata__")) metadata = header["__metadata__"].get<std::map<std::string, std::string>>();
+  } catch (const json::exception&) {
+    fail(path, "__metadata__ must map strings to strings");
+  }
+  // Every tensor in the file must be expected, and vice versa.
+  std::map<std::string, const ag::Tensor<T>*> wanted;
+  for (const auto& [name, t] : into) wanted[name] = &t;
+  std::size_t covered = 0;
+  std::vector<std::pair<const ag::Tensor<T>*, std::size_t>> copies;  // destination, begin offset
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") continue;
+    const auto it = wanted.find(name);
+    if (it == wanted.end()) fail(path, "unexpected tensor '" + name + "' (the model has no parameter of that name)");
+    const ag::Tensor<T>& t = *it->second;
+    try {
+      const std::string dtype = entry.at("dtype").template get<std::string>();
+      if (dtype != dtype_name<T>())
+        fail(path, "tensor '" + name + "' has dtype " + dtype + ", expected " + dtype_name<T>());
+      const auto shape = entry.at("shape").template get<ag::Shape>();
+      if (shape != t.shape())
+        fail(path, "tensor '" + name + "' has shape " + ag::shape_str(shape) + ", the model expects " + ag::shape_str(t.shape()));
+      const auto off = entry.at("data_offsets").template get<std::vector<std::size_t>>();
+      if (off.size() != 2 || off[0] > off[1] || off[1] > data_size || off[1] - off[0] != t.numel() * sizeof(T))
+        fail(path, "tensor '" + name + "' has data offsets outside the file or of the wrong size (" +
+                       std::to_string(data_size) + " data bytes)");
+      covered += off[1] - off[0];
+      copies.emplace_back(&t, off[0]);
+    } catch (const json::exception& e) {
+      fail(path, "tensor '" + name + "' has a malformed header entry: " + e.what());
+    }
+    wanted.erase(it);
+  }
+  if (!wanted.empty()) fail(path, "missing tensor '" + wanted.begin()->first + "'");
+  if (covered != data_size) fail(path, "tensor data does not exactly fill the file: overlapping or trailing bytes");
+  if (metadata.count("fnv1a64") && metadata["fnv1a64"] != std::to_string(fnv1a64(data, data_size)))
+    fail(path, "checksum mismatch: the tensor data is corrupt");
+
+  for (auto& [t, begin] : copies) std::memcpy(const_cast<T*>(t->data()), data + begin, t->numel() * sizeof(T));
+  return metadata;
+}
+
+template void save_safetensors(const std::string&, const NamedParams<float>&, const std::map<std::string, std::string>&);
+template void save_safetensors(const std::string&, const NamedParams<double>&, const std::map<std::string, std::string>&);
+template std::map<std::string, std::string> load_safetensors(const std::string&, const NamedParams<float>&);
+template std::map<std::string, std::string> load_safetensors(const std::string&, const NamedParams<double>&);
+
+}  // namespace nn

@@ -1,0 +1,108 @@
+// Checkpoints: round trip, and every kind of bad file rejected with a clear message and without
+// touching the model.
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include "nn/checkpoint.hpp"
+#include "nn/transformer.hpp"
+#include "testing.hpp"
+
+using namespace agtest;
+using Catch::Contains;
+
+namespace {
+
+nn::ModelConfig small_config() {
+  nn::ModelConfig c;
+  c.n_dims = 3, c.n_points = 4, c.n_embd = 8, c.n_layer = 2, c.n_head = 2;
+  return c;
+}
+
+std::string read_file(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_file(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+std::vector<std::vector<float>> values(const nn::Module<float>& m) {
+  std::vector<std::vector<float>> v;
+  for (auto& p : m.parameters()) v.push_back(p.to_vector());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint round trip restores every parameter exactly", "[nn][checkpoint]") {
+  ag::Rng r1(1), r2(2);
+  const nn::ICAlignTransformer<float> a(small_config(), r1), b(small_config(), r2);
+  const std::string path = "ckpt_roundtrip.safetensors";
+  nn::save_safetensors(path, a.named_parameters(), {{"step", "7"}});
+  REQUIRE(values(a) != values(b));
+  const auto meta = nn::load_safetensors(path, b.named_parameters());
+  CHECK(values(a) == values(b));
+  CHECK(meta.at("step") == "7");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("bad checkpoints are rejected and the model is left untouched", "[nn][checkpoint][errors]") {
+  ag::Rng r1(1), r2(2);
+  const nn::ICAlignTransformer<float> a(small_config(), r1), b(small_config(), r2);
+  const std::string path = "ckpt_bad.safetensors", good_path = "ckpt_good.safetensors";
+  nn::save_safetensors(good_path, a.named_parameters());
+  const std::string good = read_file(good_path);
+  const auto before = values(b);
+  auto expect_rejected = [&](const std::string& bytes, const std::string& why) {
+    write_file(path, bytes);
+    CHECK_THROWS_WITH(nn::load_safetensors(path, b.named_parameters()), Contains(why));
+    CHECK(values(b) == before);  // never half-loaded
+  };
+
+  SECTION("missing file") {
+    CHECK_THROWS_WITH(nn::load_safetensors("no/such/file.safetensors", b.named_parameters()), Contains("cannot open"));
+  }
+  SECTION("truncated: no header length") { expect_rejected(good.substr(0, 5), "shorter than the 8-byte"); }
+  SECTION("truncated: inside the header") { expect_rejected(good.substr(0, 40), "exceeds the file"); }
+  SECTION("truncated: inside the data") { expect_rejected(good.substr(0, good.size() - 4), "offsets outside the file"); }
+  SECTION("a flipped bit in the data") {
+    std::string bad = good;
+    bad[bad.size() - 3] ^= 0x10;
+    expect_rejected(bad, "checksum mismatch");
+  }
+  SECTION("a flipped bit in the header JSON") {
+    std::string bad = good;
+    bad[9] ^= 0x40;  // '"' of the first key becomes 'b'
+    expect_rejected(bad, "not valid JSON");
+  }
+  SECTION("a model with other parameter names") {
+    nn::ModelConfig c = small_config();
+    c.n_layer = 3;
+    ag::Rng r(3);
+    const nn::ICAlignTransformer<float> deeper(c, r);
+    CHECK_THROWS_WITH(nn::load_safetensors(good_path, deeper.named_parameters()), Contains("missing tensor 'h.2."));
+    c.n_layer = 1;
+    const nn::ICAlignTransformer<float> shallower(c, r);
+    CHECK_THROWS_WITH(nn::load_safetensors(good_path, shallower.named_parameters()), Contains("unexpected tensor 'h.1."));
+  }
+  SECTION("a model with other shapes") {
+    nn::ModelConfig c = small_config();
+    c.n_embd = 12;
+    ag::Rng r(4);
+    const nn::ICAlignTransformer<float> wider(c, r);
+    CHECK_THROWS_WITH(nn::load_safetensors(good_path, wider.named_parameters()),
+                      Contains("has shape (8)") && Contains("expects (12)"));
+  }
+  SECTION("another dtype") {
+    ag::Rng r(5);
+    const nn::ICAlignTransformer<double> as_double(small_config(), r);
+    CHECK_THROWS_WITH(nn::load_safetensors(good_path, as_double.named_parameters()), Contains("dtype F32, expected F64"));
+  }
+  std::remove(path.c_str());
+  std::remove(good_path.c_str());
+}
+
+TEST_CASE("an unwritable checkpoint path is an error that leaves nothing behind", "[nn][checkpoint][errors]") {
+  ag::Rng r(1);
+  const nn::ICAlignTransformer<float> a(small_config(), r);
+  CHECK_THROWS_WITH(nn::save_safetensors("no/such/dir/x.safetensors", a.named_parameters()), Contains("cannot create"));
+}
