@@ -23,6 +23,14 @@ void for_each_row(const AxisSplit& sp, F&& f) {
   });
 }
 
+// The largest element of a row: subtracted before exp so that exp never overflows.
+template <class T>
+T row_max(const T* x, std::size_t off, std::size_t st, std::size_t n) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (std::size_t i = 0; i < n; ++i) m = std::max(m, x[off + i * st]);
+  return m;
+}
+
 }  // namespace
 
 // y_i = exp(x_i - m) / sum_k exp(x_k - m), m = max_k x_k (so exp never overflows)
@@ -34,8 +42,7 @@ Tensor<T> softmax(const Tensor<T>& x, long axis) {
   const T* xp = x.data();
   T* yp = y.data();
   for_each_row(sp, [&](std::size_t off, std::size_t st) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::size_t i = 0; i < sp.n; ++i) m = std::max(m, xp[off + i * st]);
+    const T m = row_max(xp, off, st, sp.n);
     double s = 0;
     for (std::size_t i = 0; i < sp.n; ++i) s += (yp[off + i * st] = std::exp(xp[off + i * st] - m));
     const T inv = static_cast<T>(1.0 / s);
@@ -66,8 +73,7 @@ Tensor<T> log_softmax(const Tensor<T>& x, long axis) {
   const T* xp = x.data();
   T* yp = y.data();
   for_each_row(sp, [&](std::size_t off, std::size_t st) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::size_t i = 0; i < sp.n; ++i) m = std::max(m, xp[off + i * st]);
+    const T m = row_max(xp, off, st, sp.n);
     double s = 0;
     for (std::size_t i = 0; i < sp.n; ++i) s += std::exp(static_cast<double>(xp[off + i * st] - m));
     const T shift = m + static_cast<T>(std::log(s));

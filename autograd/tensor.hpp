@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
