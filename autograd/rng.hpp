@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "autograd/tensor.hpp"
 
@@ -32,6 +35,25 @@ class Rng {
   }
 
   std::mt19937_64& engine() { return gen_; }
+
+  // The complete state as text (the engine's standard serialisation plus the cached normal), so a
+  // checkpointed run draws exactly the numbers it would have drawn.
+  std::string state() const {
+    std::ostringstream os;
+    os.precision(17);
+    os << gen_ << ' ' << has_spare_ << ' ' << std::hexfloat << spare_;
+    return os.str();
+  }
+  void set_state(const std::string& s) {
+    std::istringstream is(s);
+    std::mt19937_64 gen;
+    bool has_spare = false;
+    std::string spare;
+    if (!(is >> gen >> has_spare >> spare)) throw std::invalid_argument("Rng::set_state: malformed state");
+    gen_ = gen;
+    has_spare_ = has_spare;
+    spare_ = std::strtod(spare.c_str(), nullptr);
+  }
 
  private:
   std::mt19937_64 gen_;

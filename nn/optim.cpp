@@ -7,42 +7,42 @@ namespace nn {
 
 template <class T>
 SGD<T>::SGD(NamedParams<T> params, double lr, double momentum) : Optimizer<T>(std::move(params), lr), momentum_(momentum) {
-  buf_.resize(this->params_.size());
+  if (momentum_ != 0.0) buf_ = this->add_slot("momentum");
 }
 
 template <class T>
 void SGD<T>::step() {
+  ++this->t_;
+  const T lr = static_cast<T>(this->lr_), mu = static_cast<T>(momentum_);
   for (std::size_t i = 0; i < this->params_.size(); ++i) {
     auto& p = this->params_[i].second;
     if (!p.has_grad()) continue;
     const T* g = p.grad().data();
     T* w = p.data();
     if (momentum_ == 0.0) {
-      for (std::size_t k = 0; k < p.numel(); ++k) w[k] -= static_cast<T>(this->lr_) * g[k];
+      for (std::size_t k = 0; k < p.numel(); ++k) w[k] -= lr * g[k];
       continue;
     }
-    auto& b = buf_[i];
-    if (b.empty()) b.assign(g, g + p.numel());
-    else
-      for (std::size_t k = 0; k < p.numel(); ++k) b[k] = static_cast<T>(momentum_) * b[k] + g[k];
-    for (std::size_t k = 0; k < p.numel(); ++k) w[k] -= static_cast<T>(this->lr_) * b[k];
+    T* b = buf_[i].data();
+    for (std::size_t k = 0; k < p.numel(); ++k) {
+      b[k] = mu * b[k] + g[k];
+      w[k] -= lr * b[k];
+    }
   }
 }
 
 template <class T>
 Adam<T>::Adam(NamedParams<T> params, double lr, double beta1, double beta2, double eps, double weight_decay)
     : Optimizer<T>(std::move(params), lr), beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay) {
-  for (auto& [name, p] : this->params_) {
-    m_.emplace_back(p.numel(), T(0));
-    v_.emplace_back(p.numel(), T(0));
-  }
+  m_ = this->add_slot("exp_avg");
+  v_ = this->add_slot("exp_avg_sq");
 }
 
 template <class T>
 void Adam<T>::step() {
-  ++t_;
-  const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t_));
-  const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(t_));
+  const long t = ++this->t_;
+  const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t));
+  const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
   const T step_size = static_cast<T>(this->lr_ / bc1), b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_);
   const T rsqrt_bc2 = static_cast<T>(1.0 / std::sqrt(bc2)), eps = static_cast<T>(eps_);
   for (std::size_t i = 0; i < this->params_.size(); ++i) {

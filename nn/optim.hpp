@@ -1,5 +1,6 @@
 // Optimizers (SGD with momentum, Adam, AdamW), global-norm gradient clipping and LR schedules.
-// Each optimizer keeps its state (moments, step) beside the parameters it updates.
+// An optimizer's state (moments, step count) is a list of named tensors plus a step, so it is saved
+// and restored by the same checkpoint code as the parameters (nn/train_state.hpp).
 #pragma once
 #include <string>
 #include <utility>
@@ -18,27 +19,50 @@ class Optimizer {
   explicit Optimizer(NamedParams<T> params, double lr) : params_(std::move(params)), lr_(lr) {}
   virtual ~Optimizer() = default;
   virtual void step() = 0;  // parameters whose gradient never arrived are left untouched
+  virtual std::string kind() const = 0;
   void zero_grad() {
     for (auto& p : params_) p.second.zero_grad();
   }
   void set_lr(double lr) { lr_ = lr; }
   double lr() const { return lr_; }
 
+  // The state to checkpoint: tensors named "<slot>.<parameter name>" (sharing storage, so loading
+  // into them restores the optimizer), and the number of steps taken.
+  const NamedParams<T>& state() const { return state_; }
+  long steps() const { return t_; }
+  void set_steps(long t) { t_ = t; }
+
  protected:
+  // One zero tensor per parameter, of the parameter's shape, registered under `slot`.
+  std::vector<ag::Tensor<T>> add_slot(const std::string& slot) {
+    std::vector<ag::Tensor<T>> out;
+    for (auto& [name, p] : params_) {
+      out.push_back(ag::Tensor<T>::zeros(p.shape()));
+      state_.emplace_back(slot + "." + name, out.back());
+    }
+    return out;
+  }
+
   NamedParams<T> params_;
   double lr_;
+  long t_ = 0;
+
+ private:
+  NamedParams<T> state_;
 };
 
-// p -= lr * b, b = momentum * b + g  (PyTorch's SGD; b = g on the first step)
+// b = momentum * b + g;  p -= lr * b. With b starting at 0 the first step gives b = g, which is
+// what PyTorch's SGD does.
 template <class T>
 class SGD : public Optimizer<T> {
  public:
   SGD(NamedParams<T> params, double lr, double momentum = 0.0);
   void step() override;
+  std::string kind() const override { return "sgd"; }
 
  private:
   double momentum_;
-  std::vector<std::vector<T>> buf_;
+  std::vector<ag::Tensor<T>> buf_;
 };
 
 // Adam (Kingma & Ba, as torch.optim.Adam), with AdamW's decoupled weight decay when
@@ -51,12 +75,11 @@ class Adam : public Optimizer<T> {
   Adam(NamedParams<T> params, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
        double weight_decay = 0.0);
   void step() override;
-  long steps() const { return t_; }
+  std::string kind() const override { return weight_decay_ > 0 ? "adamw" : "adam"; }
 
  private:
   double beta1_, beta2_, eps_, weight_decay_;
-  long t_ = 0;
-  std::vector<std::vector<T>> m_, v_;
+  std::vector<ag::Tensor<T>> m_, v_;
 };
 
 // Scales all gradients so their global L2 norm is at most max_norm (accumulated in double).

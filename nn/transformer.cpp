@@ -19,6 +19,17 @@ void ModelConfig::validate() const {
                                 std::to_string(n_head) + ")");
 }
 
+std::map<std::string, std::string> ModelConfig::to_metadata() const {
+  return {{"model.n_dims", std::to_string(n_dims)},
+          {"model.n_points", std::to_string(n_points)},
+          {"model.n_embd", std::to_string(n_embd)},
+          {"model.n_layer", std::to_string(n_layer)},
+          {"model.n_head", std::to_string(n_head)},
+          {"model.attention", attention == AttentionKind::Softmax ? "softmax" : "linear"},
+          {"model.ffn", ffn ? "on" : "off"},
+          {"model.causal", causal ? "on" : "off"}};
+}
+
 namespace {
 // Validates before any member is built, so a bad config never draws random numbers or allocates.
 const ModelConfig& validated(const ModelConfig& cfg) {

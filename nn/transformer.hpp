@@ -2,6 +2,7 @@
 // ICAlignTransformer): read-in Linear(d -> C) on each token, learned positional embedding, n_layer
 // pre-LN blocks, final LayerNorm, read-out Linear(C -> d); predictions read at the x tokens.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct ModelConfig {
 
   // Throws std::invalid_argument naming the field and what is allowed.
   void validate() const;
+
+  // As "model.<field>" -> value strings, for checkpoint metadata; equal configs give equal maps.
+  std::map<std::string, std::string> to_metadata() const;
 };
 
 // MLP sublayer: C -> 4C -> GELU (tanh form) -> C.

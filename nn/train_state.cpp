@@ -1,0 +1,68 @@
+#include "nn/train_state.hpp"
+
+#include <sys/stat.h>
+
+namespace nn {
+
+template <class T>
+void save_training_state(const std::string& dir, const ICAlignTransformer<T>& model, const Optimizer<T>& opt,
+                         const ag::Rng& data_rng) {
+  ::mkdir(dir.c_str(), 0755);  // an existing directory is fine; a failure shows when writing
+  const std::string step = std::to_string(opt.steps());
+  auto meta = model.config().to_metadata();
+  meta["step"] = step;
+  save_safetensors(dir + "/model.safetensors", model.named_parameters(), meta);
+  meta["optimizer"] = opt.kind();
+  meta["rng"] = data_rng.state();
+  save_safetensors(dir + "/optimizer.safetensors", opt.state(), meta);
+}
+
+template <class T>
+long load_training_state(const std::string& dir, const ICAlignTransformer<T>& model, Optimizer<T>& opt,
+                         ag::Rng& data_rng) {
+  const std::string opt_path = dir + "/optimizer.safetensors";
+  // Everything is checked before anything is loaded: read the optimizer file's metadata first by
+  // loading it into scratch copies of the state.
+  NamedParams<T> scratch;
+  for (const auto& [name, t] : opt.state()) scratch.emplace_back(name, ag::Tensor<T>::zeros(t.shape()));
+  auto meta = load_safetensors(opt_path, scratch);
+  for (const auto& [key, value] : model.config().to_metadata()) {
+    const auto it = meta.find(key);
+    if (it == meta.end() || it->second != value)
+      throw CheckpointError("checkpoint " + opt_path + ": " + key + " is " + (it == meta.end() ? "missing" : it->second) +
+                            ", the model has " + value);
+  }
+  if (meta["optimizer"] != opt.kind())
+    throw CheckpointError("checkpoint " + opt_path + ": optimizer is '" + meta["optimizer"] + "', this run uses '" +
+                          opt.kind() + "'");
+  ag::Rng rng_check(0);
+  try {
+    rng_check.set_state(meta["rng"]);
+  } catch (const std::invalid_argument&) {
+    throw CheckpointError("checkpoint " + opt_path + ": the RNG state is malformed");
+  }
+  // The model file must come from the same step; only then is the model itself overwritten.
+  NamedParams<T> model_scratch;
+  for (const auto& [name, t] : model.named_parameters()) model_scratch.emplace_back(name, ag::Tensor<T>::zeros(t.shape()));
+  const auto model_meta = load_safetensors(dir + "/model.safetensors", model_scratch);
+  if (model_meta.count("step") == 0 || model_meta.at("step") != meta["step"])
+    throw CheckpointError("checkpoint " + dir + ": model.safetensors and optimizer.safetensors come from different steps");
+
+  auto copy_all = [](const NamedParams<T>& from, const NamedParams<T>& to) {
+    for (std::size_t i = 0; i < from.size(); ++i)
+      std::copy_n(from[i].second.data(), from[i].second.numel(), const_cast<T*>(to[i].second.data()));
+  };
+  copy_all(model_scratch, model.named_parameters());
+  copy_all(scratch, opt.state());
+  const long step = std::stol(meta["step"]);
+  opt.set_steps(step);
+  data_rng = rng_check;
+  return step;
+}
+
+template void save_training_state(const std::string&, const ICAlignTransformer<float>&, const Optimizer<float>&, const ag::Rng&);
+template void save_training_state(const std::string&, const ICAlignTransformer<double>&, const Optimizer<double>&, const ag::Rng&);
+template long load_training_state(const std::string&, const ICAlignTransformer<float>&, Optimizer<float>&, ag::Rng&);
+template long load_training_state(const std::string&, const ICAlignTransformer<double>&, Optimizer<double>&, ag::Rng&);
+
+}  // namespace nn

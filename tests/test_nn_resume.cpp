@@ -1,0 +1,105 @@
+// Resuming: 20 steps + save + load + 20 steps equals 40 straight steps, bit for bit; mismatched
+// checkpoints are refused.
+#include <cstdio>
+#include <filesystem>
+
+#include "nn/train_state.hpp"
+#include "testing.hpp"
+
+using namespace agtest;
+using Catch::Contains;
+
+namespace {
+
+nn::ModelConfig tiny() {
+  nn::ModelConfig c;
+  c.n_dims = 3, c.n_points = 4, c.n_embd = 8, c.n_layer = 2, c.n_head = 2;
+  return c;
+}
+
+// n steps of Adam on fresh random data drawn from `rng` each step (so the RNG state matters too).
+void train(const nn::ICAlignTransformer<float>& model, nn::Optimizer<float>& opt, ag::Rng& rng, int n) {
+  for (int i = 0; i < n; ++i) {
+    const TensorF xs = ag::randn<float>({4, 4, 3}, rng), ys = ag::randn<float>({4, 4, 3}, rng);
+    const TensorF rs = ag::rand_uniform<float>({4, 4}, rng), target = ag::randn<float>({4, 4, 3}, rng);
+    const TensorF d = model(xs, ys, rs) - target;
+    opt.zero_grad();
+    ag::mean(d * d).backward();
+    opt.step();
+  }
+}
+
+std::vector<std::vector<float>> values(const nn::NamedParams<float>& ps) {
+  std::vector<std::vector<float>> v;
+  for (auto& p : ps) v.push_back(p.second.to_vector());
+  return v;
+}
+
+struct TempDir {
+  std::string path = "resume_test_dir";
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("20 steps + save + load + 20 steps equals 40 straight steps, bitwise", "[nn][resume]") {
+  TempDir dir;
+  ag::Rng init_a(1), data_a(2);
+  const nn::ICAlignTransformer<float> straight(tiny(), init_a);
+  nn::Adam<float> opt_a(straight.named_parameters(), 1e-3);
+  train(straight, opt_a, data_a, 40);
+
+  ag::Rng init_b(1), data_b(2);
+  {
+    const nn::ICAlignTransformer<float> first(tiny(), init_b);
+    nn::Adam<float> opt(first.named_parameters(), 1e-3);
+    train(first, opt, data_b, 20);
+    nn::save_training_state(dir.path, first, opt, data_b);
+  }
+  // A different initialisation and RNG: everything must come from the checkpoint.
+  ag::Rng init_c(99), data_c(98);
+  const nn::ICAlignTransformer<float> resumed(tiny(), init_c);
+  nn::Adam<float> opt_c(resumed.named_parameters(), 1e-3);
+  CHECK(nn::load_training_state(dir.path, resumed, opt_c, data_c) == 20);
+  train(resumed, opt_c, data_c, 20);
+
+  CHECK(values(resumed.named_parameters()) == values(straight.named_parameters()));
+  CHECK(values(opt_c.state()) == values(opt_a.state()));
+  CHECK(opt_c.steps() == 40);
+  CHECK(data_c.normal() == data_a.normal());
+}
+
+TEST_CASE("a training state that does not match the run is refused, leaving the run untouched", "[nn][resume][errors]") {
+  TempDir dir;
+  ag::Rng init(1), data(2);
+  const nn::ICAlignTransformer<float> model(tiny(), init);
+  nn::Adam<float> opt(model.named_parameters(), 1e-3);
+  train(model, opt, data, 2);
+  nn::save_training_state(dir.path, model, opt, data);
+
+  SECTION("another model config") {
+    nn::ModelConfig c = tiny();
+    c.causal = false;  // same shapes, other model
+    ag::Rng r(3);
+    const nn::ICAlignTransformer<float> other(c, r);
+    nn::Adam<float> o(other.named_parameters(), 1e-3);
+    const auto before = values(other.named_parameters());
+    CHECK_THROWS_WITH(nn::load_training_state(dir.path, other, o, r), Contains("model.causal is on, the model has off"));
+    CHECK(values(other.named_parameters()) == before);
+  }
+  SECTION("another optimizer") {
+    nn::SGD<float> sgd(model.named_parameters(), 0.1, 0.9);
+    CHECK_THROWS_WITH(nn::load_training_state(dir.path, model, sgd, data), Contains("exp_avg"));
+  }
+  SECTION("files from different steps") {
+    const std::string stale = dir.path + "/model_stale.safetensors";
+    std::filesystem::copy_file(dir.path + "/model.safetensors", stale);
+    train(model, opt, data, 1);
+    nn::save_training_state(dir.path, model, opt, data);
+    std::filesystem::rename(stale, dir.path + "/model.safetensors");
+    CHECK_THROWS_WITH(nn::load_training_state(dir.path, model, opt, data), Contains("different steps"));
+  }
+  SECTION("a missing directory") {
+    CHECK_THROWS_WITH(nn::load_training_state("no_such_run_dir", model, opt, data), Contains("cannot open"));
+  }
+}
