@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages this project builds with, if any are missing. Idempotent:
 # when everything is present it only runs `dpkg -s` and exits.
+#   --with-torch  also installs Debian's PyTorch, the oracle of the cross-check test (large: ~230
+#                 packages; without it that test reports itself skipped)
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,9 @@ packages=(
   catch2                                            # unit tests
   nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)
 )
+if [ "${1:-}" = "--with-torch" ]; then
+  packages+=(python3-torch python3-numpy)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

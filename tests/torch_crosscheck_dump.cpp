@@ -1,0 +1,38 @@
+// Writes what the PyTorch cross-check (torch_crosscheck.py) needs: our model's weights, a batch,
+// our predictions and our parameter gradients of loss = sum(pred * w), in safetensors files.
+// Usage: torch_crosscheck_dump OUT_DIR float32|float64
+#include <cstdio>
+#include <string>
+
+#include "nn/checkpoint.hpp"
+#include "nn/transformer.hpp"
+
+namespace {
+
+template <class T>
+int dump(const std::string& dir) {
+  nn::ModelConfig c;  // small, but every dimension distinct and > 1 so a transposed layout would show
+  c.n_dims = 5, c.n_points = 6, c.n_embd = 12, c.n_layer = 2, c.n_head = 3;
+  ag::Rng rng(2024);
+  const nn::ICAlignTransformer<T> model(c, rng);
+  const ag::Tensor<T> xs = ag::randn<T>({3, 6, 5}, rng), ys = ag::randn<T>({3, 6, 5}, rng);
+  const ag::Tensor<T> rs = ag::rand_uniform<T>({3, 6}, rng), w = ag::randn<T>({3, 6, 5}, rng);
+  const ag::Tensor<T> pred = model(xs, ys, rs);
+  ag::sum(pred * w).backward();
+
+  nn::NamedParams<T> io{{"xs", xs}, {"ys", ys}, {"rs", rs}, {"w", w}, {"pred", pred.detach()}};
+  for (const auto& [name, p] : model.named_parameters()) io.emplace_back("grad." + name, p.grad());
+  nn::save_safetensors(dir + "/model.safetensors", model.named_parameters(), c.to_metadata());
+  nn::save_safetensors(dir + "/io.safetensors", io);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3 || (std::string(argv[2]) != "float32" && std::string(argv[2]) != "float64")) {
+    std::fprintf(stderr, "usage: %s OUT_DIR float32|float64\n", argv[0]);
+    return 2;
+  }
+  return std::string(argv[2]) == "float32" ? dump<float>(argv[1]) : dump<double>(argv[1]);
+}
