@@ -81,6 +81,12 @@ Mask causal_mask(std::size_t n);  // (n, n), set strictly above the diagonal: po
 // sum(a*b, axis) / (max(|a|, eps) * max(|b|, eps)), with broadcasting of a and b.
 template <class T> Tensor<T> cosine_similarity(const Tensor<T>& a, const Tensor<T>& b, long axis, T eps = T(1e-8));
 
+// ---------------------------------------------------------------- fused attention (ops_attention.cpp)
+// q, k, v (B, H, T, HS) -> (B, H, T, HS): softmax(q kᵀ / sqrt(HS), causal mask) v, or with
+// softmax = false the paper's linear attention (scores used directly, masked scores 0).
+template <class T>
+Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal, bool softmax = true);
+
 // ---------------------------------------------------------------- operators
 template <class T> Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) { return add(a, b); }
 template <class T> Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) { return sub(a, b); }

@@ -35,18 +35,27 @@ class SelfAttention : public Module<T> {
       return ag::permute(ag::reshape(part, {B, Tn, H, HS}), {0, 2, 1, 3});
     };
     const ag::Tensor<T> q = head(0), k = head(1), v = head(2);
-    ag::Tensor<T> att = ag::matmul(q, ag::transpose(k, -1, -2)) * (T(1) / std::sqrt(static_cast<T>(HS)));  // (B, H, T, T)
-    if (kind_ == AttentionKind::Softmax) {
-      if (causal_) att = ag::masked_fill(att, ag::causal_mask(x.shape()[1]), -std::numeric_limits<T>::infinity());
-      att = ag::softmax(att, -1);
-    } else if (causal_) {
-      att = ag::masked_fill(att, ag::causal_mask(x.shape()[1]), T(0));  // linear: future tokens weigh 0
-    }
-    const ag::Tensor<T> y = ag::matmul(att, v);  // (B, H, T, HS)
+    const ag::Tensor<T> y = fused ? ag::attention(q, k, v, causal_, kind_ == AttentionKind::Softmax)
+                                  : composed(q, k, v);  // (B, H, T, HS)
     return c_proj(ag::reshape(ag::permute(y, {0, 2, 1, 3}), {B, Tn, C}));
   }
 
+  // The reference path, from primitive ops: what the fused kernel is tested against.
+  ag::Tensor<T> composed(const ag::Tensor<T>& q, const ag::Tensor<T>& k, const ag::Tensor<T>& v) const {
+    const T scale = T(1) / std::sqrt(static_cast<T>(q.shape()[3]));
+    ag::Tensor<T> att = ag::matmul(q, ag::transpose(k, -1, -2)) * scale;  // (B, H, T, T)
+    const std::size_t Tn = q.shape()[2];
+    if (kind_ == AttentionKind::Softmax) {
+      if (causal_) att = ag::masked_fill(att, ag::causal_mask(Tn), -std::numeric_limits<T>::infinity());
+      att = ag::softmax(att, -1);
+    } else if (causal_) {
+      att = ag::masked_fill(att, ag::causal_mask(Tn), T(0));  // linear: future tokens weigh 0
+    }
+    return ag::matmul(att, v);
+  }
+
   Linear<T> c_attn, c_proj;
+  bool fused = true;  // false: the composed reference path
 
  private:
   std::size_t n_embd_, n_head_;

@@ -14,6 +14,8 @@ TEST_CASE("shape mismatches name the op and both shapes", "[errors]") {
   CHECK_THROWS_WITH(ag::matmul(randd({3}, 6), randd({3, 2}, 7)), Contains("matmul") && Contains("rank"));
   CHECK_THROWS_WITH(ag::linear(a, randd({4, 2}, 8)), Contains("linear") && Contains("(2, 3)") && Contains("(4, 2)"));
   CHECK_THROWS_WITH(ag::linear(a, randd({4, 3}, 9), randd({3}, 10)), Contains("linear") && Contains("bias (3)"));
+  CHECK_THROWS_WITH(ag::attention(randd({1, 2, 3, 4}, 11), randd({1, 2, 3, 4}, 12), randd({1, 2, 4, 3}, 13), true),
+                    Contains("attention") && Contains("(1, 2, 4, 3)"));
   CHECK_THROWS_WITH(ag::reshape(a, {4, 2}), Contains("reshape") && Contains("(2, 3)") && Contains("(4, 2)"));
   CHECK_THROWS_WITH(ag::concat<double>({a, b}, 0), Contains("concat") && Contains("(2, 3)") && Contains("(4, 5)"));
   CHECK_THROWS_WITH(ag::stack<double>({a, b}, 0), Contains("stack"));

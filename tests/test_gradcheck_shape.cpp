@@ -20,6 +20,16 @@ TEST_CASE("gradcheck: linear with and without bias, folded batch, reused input",
   CHECK_GRADS([](const V& x) { return ag::linear(x[0], x[0]); }, randd({4, 4}, 35));  // x · xᵀ
 }
 
+TEST_CASE("gradcheck: fused attention, softmax and linear, causal and full", "[gradcheck][attention]") {
+  for (bool softmax : {true, false})
+    for (bool causal : {true, false}) {
+      INFO("softmax " << softmax << " causal " << causal);
+      CHECK_GRADS([=](const V& x) { return ag::attention(x[0], x[1], x[2], causal, softmax); }, randd({2, 2, 4, 3}, 40),
+                  randd({2, 2, 4, 3}, 41), randd({2, 2, 4, 3}, 42));
+      CHECK_GRADS([=](const V& x) { return ag::attention(x[0], x[0], x[0], causal, softmax); }, randd({1, 2, 3, 2}, 43));
+    }
+}
+
 TEST_CASE("gradcheck: reshape, permute, transpose", "[gradcheck][shape]") {
   const TensorD x = randd({2, 3, 4}, 12);
   CHECK_GRADS([](const V& v) { return ag::reshape(v[0], {4, -1}); }, x);

@@ -19,7 +19,9 @@ Run run_with_threads(int threads) {
   const TensorF h = ag::layer_norm(p[0], p[2], p[3], 1e-5f);                  // rows, dgamma/dbeta partials
   const TensorF q = ag::gelu(ag::matmul(h, p[1]));                            // folded GEMM (2560 rows), elementwise
   const TensorF att = ag::softmax(ag::masked_fill(ag::matmul(q, ag::transpose(h, 1, 2)), causal, -1e9f), -1);
-  const TensorF y = ag::linear(ag::matmul(att, q), p[1], p[2]);               // batched GEMM, linear + bias
+  const TensorF heads = ag::reshape(q, {64, 4, 40, 12});                      // fused attention, 256 (b, h) tasks
+  const TensorF fused = ag::reshape(ag::attention(heads, heads, heads, true), {64, 40, 48});
+  const TensorF y = ag::linear(ag::matmul(att, q) + fused, p[1], p[2]);       // batched GEMM, linear + bias
   const TensorF c = ag::cosine_similarity(ag::cumsum(y, 1), ag::reverse_cumsum(y, 1), -1);
   const TensorF loss = ag::mean(ag::exp(c)) + ag::sum(ag::logsumexp(y, 2)) * 1e-3f;
   loss.backward();
