@@ -54,6 +54,17 @@ TEST_CASE("gradcheck: self-attention, softmax and linear, causal and full", "[nn
     }
 }
 
+TEST_CASE("gradcheck: pre-LN Block with and without FFN", "[nn][gradcheck]") {
+  for (bool ffn : {true, false}) {
+    INFO("ffn " << ffn);
+    nn::ModelConfig c = tiny(nn::AttentionKind::Softmax, true, ffn);
+    c.n_embd = 6;
+    ag::Rng rng(30);
+    const nn::Block<double> block(c, rng);
+    check_module([&](const TensorD& x) { return block(x); }, randd({2, 3, 6}, 31), block);
+  }
+}
+
 TEST_CASE("fused attention equals the composition of primitive ops, values and gradients", "[nn][attention]") {
   for (auto kind : {nn::AttentionKind::Softmax, nn::AttentionKind::Linear})
     for (bool causal : {true, false}) {
