@@ -3,7 +3,8 @@
 
 Loads the weights our C++ model saved (safetensors, parsed here with json + numpy: no extra
 package) into the reference ICAlignTransformer, runs the same batch, and compares the predictions
-and every parameter gradient of loss = sum(pred * w) with ours.
+and every parameter gradient of loss = sum(pred * w) with ours, and the Plackett-Luce loss of the
+predictions (value and gradient) with the reference's pl_loss_vec.
 Usage: torch_crosscheck.py DUMP_DIR REFERENCE_DIR float32|float64
 Exit 0 when every relative difference max|ours - torch| / max|torch| is within tolerance."""
 import json
@@ -47,16 +48,21 @@ def main():
     pred = model(io["xs"], io["ys"], io["rs"])
     (pred * io["w"]).sum().backward()
 
+    # The Plackett-Luce training loss of the same predictions (the reference's vectorised form).
+    leaf = io["pred"].clone().requires_grad_()
+    pl = ref.pl_loss_vec(leaf, io["ys"], io["rs"])
+    pl.backward()
+
     worst = 0.0
-    rows = [("pred", pred.detach(), io["pred"])]
+    rows = [("pred", pred.detach(), io["pred"]), ("pl_loss", pl.detach(), io["pl_loss"]), ("pl_grad", leaf.grad, io["pl_grad"])]
     rows += [(f"grad.{n}", p.grad, io[f"grad.{n}"]) for n, p in model.named_parameters()]
     for name, theirs, ours in rows:
         rel = (ours - theirs).abs().max().item() / max(theirs.abs().max().item(), 1e-30)
         worst = max(worst, rel)
         if rel > TOL[dtype]:
             print(f"MISMATCH {dtype} {name}: relative difference {rel:.3e} > {TOL[dtype]:.0e}")
-    n_grads = len(rows) - 1
-    print(f"{dtype}: predictions and {n_grads} parameter gradients, max relative difference {worst:.3e}"
+    n_grads = len(rows) - 3
+    print(f"{dtype}: predictions, {n_grads} parameter gradients, PL loss and its gradient: max relative difference {worst:.3e}"
           f" (tolerance {TOL[dtype]:.0e}, torch {torch.__version__})")
     return 0 if worst <= TOL[dtype] else 1
 

@@ -1,9 +1,11 @@
 // Writes what the PyTorch cross-check (torch_crosscheck.py) needs: our model's weights, a batch,
-// our predictions and our parameter gradients of loss = sum(pred * w), in safetensors files.
+// our predictions, our parameter gradients of loss = sum(pred * w), and the Plackett-Luce loss of
+// the predictions with its gradient, in safetensors files.
 // Usage: torch_crosscheck_dump OUT_DIR float32|float64
 #include <cstdio>
 #include <string>
 
+#include "experiments/lab/losses.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/transformer.hpp"
 
@@ -22,6 +24,12 @@ int dump(const std::string& dir) {
 
   nn::NamedParams<T> io{{"xs", xs}, {"ys", ys}, {"rs", rs}, {"w", w}, {"pred", pred.detach()}};
   for (const auto& [name, p] : model.named_parameters()) io.emplace_back("grad." + name, p.grad());
+  ag::Tensor<T> leaf = pred.detach();
+  leaf.requires_grad_();
+  const ag::Tensor<T> pl = lab::pl_loss(leaf, ys, rs);
+  pl.backward();
+  io.emplace_back("pl_loss", pl.detach());
+  io.emplace_back("pl_grad", leaf.grad());
   nn::save_safetensors(dir + "/model.safetensors", model.named_parameters(), c.to_metadata());
   nn::save_safetensors(dir + "/io.safetensors", io);
   return 0;

@@ -1,0 +1,85 @@
+#include "experiments/lab/losses.hpp"
+
+namespace lab {
+namespace {
+
+// S[b, n, j] = cos(pred_n, y_j), (B, N, N): pred (B, N, 1, d) against ys (B, 1, N, d), broadcast.
+template <class T>
+ag::Tensor<T> scores(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys) {
+  if (pred.dim() != 3 || ys.shape() != pred.shape())
+    throw ag::ShapeError("alignment loss: pred and ys must both be (B, N, d), got " + ag::shape_str(pred.shape()) +
+                         " and " + ag::shape_str(ys.shape()));
+  const long B = static_cast<long>(pred.shape()[0]), N = static_cast<long>(pred.shape()[1]), d = static_cast<long>(pred.shape()[2]);
+  return ag::cosine_similarity(ag::reshape(pred, {B, N, 1, d}), ag::reshape(ys, {B, 1, N, d}), -1);
+}
+
+// seen[n, j] = 1 when response j is in the context of x-token n (j < n): (N, N).
+template <class T>
+ag::Tensor<T> seen_mask(std::size_t N) {
+  ag::Tensor<T> m = ag::Tensor<T>::zeros({N, N});
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t j = 0; j < n; ++j) m.data()[n * N + j] = 1;
+  return m;
+}
+
+// Whether response k is ranked strictly after response j: lower reward, or equal reward and a
+// larger index (ties are broken by position, as a stable sort by descending reward does).
+template <class T>
+bool ranked_after(const T* r, std::size_t j, std::size_t k) { return r[k] < r[j] || (r[k] == r[j] && k > j); }
+
+// The mean of loss_n (B, N) over positions n = 2..N-1, then over the batch.
+template <class T>
+ag::Tensor<T> average_positions(const ag::Tensor<T>& loss_n) {
+  return ag::mean(ag::slice(loss_n, 1, 2, loss_n.shape()[1]));
+}
+
+void check_rewards(const ag::Shape& pred, const ag::Shape& rs) {
+  if (rs != ag::Shape{pred[0], pred[1]} || pred[1] < 3)
+    throw ag::ShapeError("alignment loss: rs must be (B, N) with N >= 3 for pred " + ag::shape_str(pred) + ", got " +
+                         ag::shape_str(rs));
+}
+
+}  // namespace
+
+// With E = exp(S) restricted to seen responses and A[b, j, k] = 1 when k is ranked at or after j:
+//   denom[b, n, j] = sum_k E[b, n, k] A[b, j, k]        (one batched matmul)
+//   loss_n = sum_{j < n} (log denom[b, n, j] - S[b, n, j])
+// Unseen entries get denom 1 (log 1 = 0) and are masked out.
+template <class T>
+ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs) {
+  const ag::Tensor<T> S = scores(pred, ys);
+  check_rewards(pred.shape(), rs.shape());
+  const std::size_t B = pred.shape()[0], N = pred.shape()[1];
+  ag::Tensor<T> at_or_after_T = ag::Tensor<T>::zeros({B, N, N});  // [b, k, j] = A[b, j, k]
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t j = 0; j < N; ++j)
+      for (std::size_t k = 0; k < N; ++k)
+        if (k == j || ranked_after(rs.data() + b * N, j, k)) at_or_after_T.data()[(b * N + k) * N + j] = 1;
+  const ag::Tensor<T> seen = seen_mask<T>(N);
+  const ag::Tensor<T> denom = ag::matmul(ag::exp(S) * seen, at_or_after_T) + (T(1) - seen);
+  return average_positions(ag::sum((ag::log(denom) - S) * seen, {2}));
+}
+
+// D[b, n, i, j] = s_ni - s_nj; the pairs counted for position n are i, j < n with i ranked before j.
+template <class T>
+ag::Tensor<T> bt_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs) {
+  const ag::Tensor<T> S = scores(pred, ys);
+  check_rewards(pred.shape(), rs.shape());
+  const std::size_t B = pred.shape()[0], N = pred.shape()[1];
+  const long Bl = static_cast<long>(B), Nl = static_cast<long>(N);
+  ag::Tensor<T> pairs = ag::Tensor<T>::zeros({B, N, N, N});
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+          if (ranked_after(rs.data() + b * N, i, j)) pairs.data()[((b * N + n) * N + i) * N + j] = 1;
+  const ag::Tensor<T> D = ag::reshape(S, {Bl, Nl, Nl, 1}) - ag::reshape(S, {Bl, Nl, 1, Nl});
+  return average_positions(ag::sum(-ag::log(ag::sigmoid(D)) * pairs, {2, 3}));
+}
+
+template ag::Tensor<float> pl_loss(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
+template ag::Tensor<double> pl_loss(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
+template ag::Tensor<float> bt_loss(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
+template ag::Tensor<double> bt_loss(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
+
+}  // namespace lab

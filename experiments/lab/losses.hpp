@@ -1,0 +1,22 @@
+// The alignment losses of the paper's training objective (official code: tasks.pl_loss_mean_batch;
+// ../shared/paper/paper-notes.md §1.3). For the prediction at x-token n, which has seen responses
+// 0..n-1, the model's score of response j is s_nj = cos(pred_n, y_j), and the responses are ranked
+// by their in-context reward (descending, ties by index).
+//
+//   Plackett-Luce:  loss_n = sum_{i<n} [ -s_{τ(i)} + log sum_{k ranked at or after τ(i)} exp s_k ]
+//   Bradley-Terry:  loss_n = sum over pairs (w, l) among the first n, w ranked before l, of
+//                   -log sigmoid(s_w - s_l)
+// Both are averaged over n = 2..N-1, then over the batch. For two responses they are the same
+// number. Built from differentiable engine ops, vectorised over the batch.
+#pragma once
+#include "autograd/autograd.hpp"
+
+namespace lab {
+
+// pred, ys (B, N, d); rs (B, N). Returns a scalar.
+template <class T>
+ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
+template <class T>
+ag::Tensor<T> bt_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
+
+}  // namespace lab

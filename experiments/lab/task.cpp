@@ -1,0 +1,58 @@
+#include "experiments/lab/task.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace lab {
+
+void TaskConfig::validate() const {
+  if (n_dims < 2) throw std::invalid_argument("task.n_dims must be >= 2 (got " + std::to_string(n_dims) + ")");
+  if (n_points < 3) throw std::invalid_argument("task.n_points must be >= 3 (got " + std::to_string(n_points) + ")");
+  if (!(reward_noise >= 0.0 && reward_noise <= 1.0))
+    throw std::invalid_argument("task.reward_noise must be in [0, 1] (got " + std::to_string(reward_noise) + ")");
+}
+
+template <class T>
+Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
+  cfg.validate();
+  const std::size_t N = cfg.n_points, d = cfg.n_dims;
+  const auto n_noisy = static_cast<std::size_t>(std::lround(cfg.reward_noise * static_cast<double>(N)));
+  Batch<T> b{ag::Tensor<T>::empty({B, N, d}), ag::Tensor<T>::empty({B, N, d}), ag::Tensor<T>::empty({B, N}),
+             ag::Tensor<T>::empty({B, N}), ag::Tensor<T>::empty({B, d})};
+  std::vector<double> x(d), W(d * d), We(d * d), ystar(d), e(d);
+  std::vector<std::size_t> order(N);
+  for (std::size_t s = 0; s < B; ++s) {
+    for (auto& v : x) v = rng.normal();
+    for (auto& v : W) v = rng.normal();
+    for (auto& v : We) v = rng.normal();
+    for (std::size_t j = 0; j < d; ++j) {  // row vector times matrix: (x W)_j = sum_i x_i W_ij
+      ystar[j] = e[j] = 0;
+      for (std::size_t i = 0; i < d; ++i) ystar[j] += x[i] * W[i * d + j], e[j] += x[i] * We[i * d + j];
+      b.ystar.data()[s * d + j] = static_cast<T>(ystar[j]);
+    }
+    for (std::size_t n = 0; n < N; ++n) {
+      const double r = rng.uniform();
+      b.rs_true.data()[s * N + n] = b.rs.data()[s * N + n] = static_cast<T>(r);
+      for (std::size_t j = 0; j < d; ++j) {
+        b.xs.data()[(s * N + n) * d + j] = static_cast<T>(x[j]);
+        b.ys.data()[(s * N + n) * d + j] = static_cast<T>(r * ystar[j] + (1 - r) * e[j]);
+      }
+    }
+    // Reward noise: a partial Fisher-Yates shuffle picks n_noisy distinct positions.
+    std::iota(order.begin(), order.end(), 0);
+    for (std::size_t i = 0; i < n_noisy; ++i) {
+      const std::size_t j = i + static_cast<std::size_t>(rng.uniform() * static_cast<double>(N - i));
+      std::swap(order[i], order[std::min(j, N - 1)]);
+      b.rs.data()[s * N + order[i]] = static_cast<T>(rng.uniform());
+    }
+  }
+  return b;
+}
+
+template Batch<float> sample_batch(const TaskConfig&, std::size_t, ag::Rng&);
+template Batch<double> sample_batch(const TaskConfig&, std::size_t, ag::Rng&);
+
+}  // namespace lab

@@ -1,0 +1,34 @@
+// The synthetic in-context alignment task of the paper's official code
+// (synthetic_experiment/samplers.py + tasks.py; ../shared/paper/paper-notes.md §4.1).
+//
+// Per sequence: one query x ~ N(0, I_d), repeated at all N positions; a target map W* and a "bad"
+// map W_eps with N(0, 1) entries; y* = x W*, e = x W_eps; rewards r_i ~ U(0, 1); responses
+// y_i = r_i y* + (1 - r_i) e, so a higher reward means a response closer to the target.
+#pragma once
+#include "autograd/autograd.hpp"
+
+namespace lab {
+
+struct TaskConfig {
+  std::size_t n_dims = 5;      // d
+  std::size_t n_points = 20;   // N
+  double reward_noise = 0.0;   // p: this fraction of the in-context rewards is replaced by fresh U(0,1)
+
+  void validate() const;  // throws std::invalid_argument naming the field
+};
+
+template <class T>
+struct Batch {
+  ag::Tensor<T> xs;        // (B, N, d) the query, repeated
+  ag::Tensor<T> ys;        // (B, N, d) responses
+  ag::Tensor<T> rs;        // (B, N)    in-context rewards (noisy when reward_noise > 0)
+  ag::Tensor<T> rs_true;   // (B, N)    the mixing weights the responses were built with
+  ag::Tensor<T> ystar;     // (B, d)    the target
+};
+
+// Draws B sequences. With reward noise p, exactly round(p N) positions per sequence (chosen
+// uniformly) get a fresh U(0, 1) reward; the responses keep their true mixtures.
+template <class T>
+Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng);
+
+}  // namespace lab
