@@ -35,15 +35,17 @@ std::vector<std::vector<float>> values(const nn::NamedParams<float>& ps) {
   return v;
 }
 
+// A directory of its own per test case: ctest runs test cases as parallel processes.
 struct TempDir {
-  std::string path = "resume_test_dir";
+  std::string path;
+  explicit TempDir(std::string p) : path(std::move(p)) { std::filesystem::remove_all(path); }
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
 }  // namespace
 
 TEST_CASE("20 steps + save + load + 20 steps equals 40 straight steps, bitwise", "[nn][resume]") {
-  TempDir dir;
+  TempDir dir("resume_roundtrip_dir");
   ag::Rng init_a(1), data_a(2);
   const nn::ICAlignTransformer<float> straight(tiny(), init_a);
   nn::Adam<float> opt_a(straight.named_parameters(), 1e-3);
@@ -70,7 +72,7 @@ TEST_CASE("20 steps + save + load + 20 steps equals 40 straight steps, bitwise",
 }
 
 TEST_CASE("a training state that does not match the run is refused, leaving the run untouched", "[nn][resume][errors]") {
-  TempDir dir;
+  TempDir dir("resume_mismatch_dir");
   ag::Rng init(1), data(2);
   const nn::ICAlignTransformer<float> model(tiny(), init);
   nn::Adam<float> opt(model.named_parameters(), 1e-3);
