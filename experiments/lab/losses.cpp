@@ -3,15 +3,20 @@
 namespace lab {
 namespace {
 
-// S[b, n, j] = cos(pred_n, y_j), (B, N, N): pred (B, N, 1, d) against ys (B, 1, N, d), broadcast.
+// S[b, m, j] = cos(pred_m, y_j), (B, M, K): pred (B, M, 1, d) against ys (B, 1, K, d), broadcast.
 template <class T>
 ag::Tensor<T> scores(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys) {
-  if (pred.dim() != 3 || ys.shape() != pred.shape())
-    throw ag::ShapeError("alignment loss: pred and ys must both be (B, N, d), got " + ag::shape_str(pred.shape()) +
+  if (pred.dim() != 3 || ys.dim() != 3 || ys.shape()[0] != pred.shape()[0] || ys.shape()[2] != pred.shape()[2])
+    throw ag::ShapeError("alignment loss: pred (B, M, d) and ys (B, K, d) do not match: " + ag::shape_str(pred.shape()) +
                          " and " + ag::shape_str(ys.shape()));
-  const long B = static_cast<long>(pred.shape()[0]), N = static_cast<long>(pred.shape()[1]), d = static_cast<long>(pred.shape()[2]);
-  return ag::cosine_similarity(ag::reshape(pred, {B, N, 1, d}), ag::reshape(ys, {B, 1, N, d}), -1);
+  const long B = static_cast<long>(pred.shape()[0]), M = static_cast<long>(pred.shape()[1]);
+  const long K = static_cast<long>(ys.shape()[1]), d = static_cast<long>(pred.shape()[2]);
+  return ag::cosine_similarity(ag::reshape(pred, {B, M, 1, d}), ag::reshape(ys, {B, 1, K, d}), -1);
 }
+
+// at_or_after_T[b, k, j] = 1 when response k is ranked at or after response j under rewards rs (B, K).
+template <class T>
+ag::Tensor<T> ranking(const ag::Tensor<T>& rs);
 
 // seen[n, j] = 1 when response j is in the context of x-token n (j < n): (N, N).
 template <class T>
@@ -39,25 +44,49 @@ void check_rewards(const ag::Shape& pred, const ag::Shape& rs) {
                          ag::shape_str(rs));
 }
 
-}  // namespace
+template <class T>
+ag::Tensor<T> ranking(const ag::Tensor<T>& rs) {
+  const std::size_t B = rs.shape()[0], K = rs.shape()[1];
+  ag::Tensor<T> a = ag::Tensor<T>::zeros({B, K, K});
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t j = 0; j < K; ++j)
+      for (std::size_t k = 0; k < K; ++k)
+        if (k == j || ranked_after(rs.data() + b * K, j, k)) a.data()[(b * K + k) * K + j] = 1;
+  return a;
+}
 
-// With E = exp(S) restricted to seen responses and A[b, j, k] = 1 when k is ranked at or after j:
-//   denom[b, n, j] = sum_k E[b, n, k] A[b, j, k]        (one batched matmul)
-//   loss_n = sum_{j < n} (log denom[b, n, j] - S[b, n, j])
+// The PL negative log-likelihood of each row m of the scores S (B, M, K), over the responses that
+// row has seen (seen (M, K), 0/1). With E = exp(S) restricted to seen responses and A[b, j, k] = 1
+// when k is ranked at or after j:
+//   denom[b, m, j] = sum_k E[b, m, k] A[b, j, k]        (one batched matmul)
+//   loss[b, m]     = sum_{j seen} (log denom[b, m, j] - S[b, m, j])
 // Unseen entries get denom 1 (log 1 = 0) and are masked out.
 template <class T>
+ag::Tensor<T> pl_rows(const ag::Tensor<T>& S, const ag::Tensor<T>& seen, const ag::Tensor<T>& rs) {
+  const ag::Tensor<T> denom = ag::matmul(ag::exp(S) * seen, ranking(rs)) + (T(1) - seen);
+  return ag::sum((ag::log(denom) - S) * seen, {2});
+}
+
+}  // namespace
+
+template <class T>
 ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs) {
+  if (ys.shape() != pred.shape())
+    throw ag::ShapeError("alignment loss: pred and ys must both be (B, N, d), got " + ag::shape_str(pred.shape()) +
+                         " and " + ag::shape_str(ys.shape()));
   const ag::Tensor<T> S = scores(pred, ys);
   check_rewards(pred.shape(), rs.shape());
-  const std::size_t B = pred.shape()[0], N = pred.shape()[1];
-  ag::Tensor<T> at_or_after_T = ag::Tensor<T>::zeros({B, N, N});  // [b, k, j] = A[b, j, k]
-  for (std::size_t b = 0; b < B; ++b)
-    for (std::size_t j = 0; j < N; ++j)
-      for (std::size_t k = 0; k < N; ++k)
-        if (k == j || ranked_after(rs.data() + b * N, j, k)) at_or_after_T.data()[(b * N + k) * N + j] = 1;
-  const ag::Tensor<T> seen = seen_mask<T>(N);
-  const ag::Tensor<T> denom = ag::matmul(ag::exp(S) * seen, at_or_after_T) + (T(1) - seen);
-  return average_positions(ag::sum((ag::log(denom) - S) * seen, {2}));
+  return average_positions(pl_rows(S, seen_mask<T>(pred.shape()[1]), rs));
+}
+
+template <class T>
+ag::Tensor<T> pl_loss_context(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs) {
+  if (pred.dim() != 2 || rs.dim() != 2 || rs.shape()[0] != pred.shape()[0] || ys.dim() != 3 || ys.shape()[1] != rs.shape()[1])
+    throw ag::ShapeError("pl_loss_context: need pred (B, d), ys (B, k, d), rs (B, k), got " + ag::shape_str(pred.shape()) +
+                         ", " + ag::shape_str(ys.shape()) + ", " + ag::shape_str(rs.shape()));
+  const long B = static_cast<long>(pred.shape()[0]), d = static_cast<long>(pred.shape()[1]);
+  const ag::Tensor<T> S = scores(ag::reshape(pred, {B, 1, d}), ys);  // (B, 1, k)
+  return ag::reshape(pl_rows(S, ag::Tensor<T>::ones({1, ys.shape()[1]}), rs), {B});
 }
 
 // D[b, n, i, j] = s_ni - s_nj; the pairs counted for position n are i, j < n with i ranked before j.
@@ -79,6 +108,8 @@ ag::Tensor<T> bt_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const 
 
 template ag::Tensor<float> pl_loss(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
 template ag::Tensor<double> pl_loss(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
+template ag::Tensor<float> pl_loss_context(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
+template ag::Tensor<double> pl_loss_context(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
 template ag::Tensor<float> bt_loss(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
 template ag::Tensor<double> bt_loss(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
 

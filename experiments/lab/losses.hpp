@@ -16,6 +16,10 @@ namespace lab {
 // pred, ys (B, N, d); rs (B, N). Returns a scalar.
 template <class T>
 ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
+// The PL loss of one prediction per sequence against a context of k ranked responses: pred (B, d),
+// ys (B, k, d), rs (B, k) -> (B), one loss per sequence. The objective of the GD baseline.
+template <class T>
+ag::Tensor<T> pl_loss_context(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
 template <class T>
 ag::Tensor<T> bt_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
 

@@ -1,0 +1,35 @@
+// What a trained model is compared with, on the same held-out sequences (paper-notes §4.4). At k
+// in-context examples (responses 0..k-1 with their in-context rewards), each method predicts one
+// answer per sequence; its error is 1 - cos(answer, y*).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "experiments/lab/task.hpp"
+
+namespace lab {
+
+// 1 - cos(a_b, y*_b) per sequence: a, ystar (B, d) -> B values in [0, 2].
+std::vector<double> alignment_error(const ag::TensorD& answers, const ag::TensorD& ystar);
+
+// Simple baselines at k >= 1 examples: (B, d) answers.
+ag::TensorD mean_response(const Batch<double>& b, std::size_t k);       // mean of y_0..y_{k-1}
+ag::TensorD best_response(const Batch<double>& b, std::size_t k);       // the highest-reward response (top-1)
+ag::TensorD reward_weighted(const Batch<double>& b, std::size_t k);     // sum r_i y_i / sum r_i
+// Knows the task's form y_i = r_i y* + (1 - r_i) e: two responses with distinct rewards determine y*,
+// y* = ((1 - r_2) y_1 - (1 - r_1) y_2) / (r_1 - r_2). Exact with true rewards and k >= 2 — an upper bound on
+// what any method can reach; with k = 1 it answers y_1.
+ag::TensorD exact_solution(const Batch<double>& b, std::size_t k);
+
+// The paper's GD baseline: a linear policy answer = W x (W d×d, no bias, PyTorch's default init
+// U(±1/sqrt(d))), trained on the PL loss (cosine scores) over the first k responses. Adam, lr 0.1,
+// 50 steps by default, as the official evaluation; plain GD as an option. Each sequence has its own W
+// (a (B, d, d) tensor with a summed loss: Adam works elementwise, so the runs are independent).
+struct GdOptions {
+  int steps = 50;
+  double lr = 0.1;
+  bool adam = true;
+};
+ag::TensorD gd_answers(const Batch<double>& b, std::size_t k, const GdOptions& opt, ag::Rng& init_rng);
+
+}  // namespace lab
