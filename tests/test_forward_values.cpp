@@ -59,7 +59,7 @@ TEST_CASE("layer_norm is exact for rows with a large mean (two-pass variance)", 
   CHECK_THAT(y[3], WithinAbs(1.5 / sd, 1e-5));
 }
 
-TEST_CASE("gelu matches the tanh formula; relu, sigmoid", "[values]") {
+TEST_CASE("gelu matches the tanh formula, and relu, sigmoid", "[values]") {
   const TensorD x = TensorD::from_vector({4}, {-3.0, -0.5, 0.0, 2.0});
   const auto g = ag::gelu(x).to_vector();
   for (std::size_t i = 0; i < 4; ++i) {

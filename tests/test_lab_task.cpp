@@ -6,7 +6,7 @@
 
 using Catch::Matchers::WithinAbs;
 
-TEST_CASE("sample_batch: shapes, repeated query, rewards in [0, 1)", "[lab][task]") {
+TEST_CASE("sample_batch: shapes, repeated query, rewards between 0 and 1", "[lab][task]") {
   ag::Rng rng(1);
   const auto b = lab::sample_batch<double>({}, 8, rng);
   CHECK(b.xs.shape() == ag::Shape{8, 20, 5});
