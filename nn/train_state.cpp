@@ -1,25 +1,50 @@
 #include "nn/train_state.hpp"
 
-#include <sys/stat.h>
+#include <filesystem>
 
 namespace nn {
+namespace fs = std::filesystem;
+
+namespace {
+bool complete(const std::string& dir) {
+  return fs::exists(dir + "/model.safetensors") && fs::exists(dir + "/optimizer.safetensors");
+}
+}  // namespace
+
+std::string training_state_dir(const std::string& dir) {
+  // The save sequence is: write DIR.new; rename DIR -> DIR.old; rename DIR.new -> DIR; remove DIR.old.
+  // Whenever it was interrupted, one of these three holds a complete state, newest first.
+  for (const std::string& d : {dir, dir + ".new", dir + ".old"})
+    if (complete(d) && (d != dir + ".new" || !fs::exists(dir))) return d;
+  return "";
+}
 
 template <class T>
 void save_training_state(const std::string& dir, const ICAlignTransformer<T>& model, const Optimizer<T>& opt,
                          const ag::Rng& data_rng) {
-  ::mkdir(dir.c_str(), 0755);  // an existing directory is fine; a failure shows when writing
+  const std::string fresh = dir + ".new", old = dir + ".old";
+  std::error_code ec;
+  fs::remove_all(fresh, ec);
+  if (!fs::create_directories(fresh, ec) && ec) throw CheckpointError("checkpoint " + dir + ": cannot create " + fresh);
   const std::string step = std::to_string(opt.steps());
   auto meta = model.config().to_metadata();
   meta["step"] = step;
-  save_safetensors(dir + "/model.safetensors", model.named_parameters(), meta);
+  save_safetensors(fresh + "/model.safetensors", model.named_parameters(), meta);
   meta["optimizer"] = opt.kind();
   meta["rng"] = data_rng.state();
-  save_safetensors(dir + "/optimizer.safetensors", opt.state(), meta);
+  save_safetensors(fresh + "/optimizer.safetensors", opt.state(), meta);
+  // Swap the complete new state in; each rename is atomic, see training_state_dir.
+  fs::remove_all(old, ec);
+  if (fs::exists(dir)) fs::rename(dir, old);
+  fs::rename(fresh, dir);
+  fs::remove_all(old, ec);
 }
 
 template <class T>
-long load_training_state(const std::string& dir, const ICAlignTransformer<T>& model, Optimizer<T>& opt,
+long load_training_state(const std::string& dir_in, const ICAlignTransformer<T>& model, Optimizer<T>& opt,
                          ag::Rng& data_rng) {
+  std::string dir = training_state_dir(dir_in);
+  if (dir.empty()) dir = dir_in;  // nothing complete: loading reports what is missing
   const std::string opt_path = dir + "/optimizer.safetensors";
   // Everything is checked before anything is loaded: read the optimizer file's metadata first by
   // loading it into scratch copies of the state.

@@ -12,6 +12,7 @@ packages=(
   libtbb-dev                                        # the one owner of parallelism
   catch2                                            # unit tests
   nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)
+  libyaml-cpp-dev libcli11-dev                      # the icalign program: YAML configs, command line
 )
 if [ "${1:-}" = "--with-torch" ]; then
   packages+=(python3-torch python3-numpy)

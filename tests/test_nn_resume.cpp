@@ -94,11 +94,11 @@ TEST_CASE("a training state that does not match the run is refused, leaving the 
     CHECK_THROWS_WITH(nn::load_training_state(dir.path, model, sgd, data), Contains("exp_avg"));
   }
   SECTION("files from different steps") {
-    const std::string stale = dir.path + "/model_stale.safetensors";
+    const std::string stale = dir.path + "_stale_model.safetensors";  // outside: a save replaces the directory
     std::filesystem::copy_file(dir.path + "/model.safetensors", stale);
     train(model, opt, data, 1);
     nn::save_training_state(dir.path, model, opt, data);
-    std::filesystem::rename(stale, dir.path + "/model.safetensors");
+    std::filesystem::rename(stale, dir.path + "/model.safetensors");  // an older model beside a newer optimizer
     CHECK_THROWS_WITH(nn::load_training_state(dir.path, model, opt, data), Contains("different steps"));
   }
   SECTION("a missing directory") {

@@ -1,0 +1,37 @@
+// A run's configuration: plain data, read from YAML with the official repo's field names where they
+// exist, overridable by dotted paths ("model.n_head=4"). Unknown keys and bad values are errors that
+// name the field and what is allowed.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "experiments/lab/task.hpp"
+#include "nn/transformer.hpp"
+
+namespace lab {
+
+struct TrainConfig {
+  std::size_t batch_size = 64;
+  double learning_rate = 1e-4;  // Adam, as the paper
+  long train_steps = 1000;
+  std::uint64_t seed = 0;
+  int threads = 0;              // 0: all cores
+  long log_every = 10;
+  long checkpoint_every = 100;
+};
+
+struct RunConfig {
+  nn::ModelConfig model;  // model.n_positions is the number of (x, y, r) triplets N
+  TaskConfig task;        // task.n_dims and task.n_points follow the model's
+  TrainConfig training;
+
+  void validate() const;       // throws std::invalid_argument naming the field
+  std::string to_yaml() const;  // parses back to the same config
+};
+
+// `overrides` are "section.key=value" strings applied on top of the file.
+RunConfig parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides = {});
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+}  // namespace lab

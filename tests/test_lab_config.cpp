@@ -1,0 +1,62 @@
+// Config loading: defaults, overrides, round trip, and every kind of bad input named clearly.
+#include <filesystem>
+#include <fstream>
+
+#include "experiments/lab/config.hpp"
+#include "nn/train_state.hpp"
+#include "testing.hpp"
+
+using Catch::Contains;
+
+TEST_CASE("config: fields, overrides and a round trip through YAML", "[lab][config]") {
+  const auto c = lab::parse_config("model:\n  n_layer: 4\n  attention: linear\ntask:\n  reward_noise: 0.25\n",
+                                   {"model.n_head=4", "model.n_embd=64", "training.learning_rate=3e-4"});
+  CHECK(c.model.n_layer == 4);
+  CHECK(c.model.n_head == 4);
+  CHECK(c.model.attention == nn::AttentionKind::Linear);
+  CHECK(c.task.reward_noise == 0.25);
+  CHECK(c.training.learning_rate == 3e-4);
+  CHECK(c.task.n_points == c.model.n_points);
+  const auto again = lab::parse_config(c.to_yaml());
+  CHECK(again.to_yaml() == c.to_yaml());
+}
+
+TEST_CASE("config errors name the field and what is allowed", "[lab][config][errors]") {
+  CHECK_THROWS_WITH(lab::parse_config("model:\n  n_haed: 3\n"), Contains("unknown key 'model.n_haed'") && Contains("model.n_head"));
+  CHECK_THROWS_WITH(lab::parse_config("trainig:\n  seed: 1\n"), Contains("unknown key 'trainig.seed'"));
+  CHECK_THROWS_WITH(lab::parse_config("model:\n  n_head: three\n"), Contains("model.n_head must be a positive integer") && Contains("'three'"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_layer=0"}), Contains("model.n_layer must be a positive integer, got 0"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.attention=relu"}), Contains("model.attention must be softmax or linear"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.ffn=maybe"}), Contains("model.ffn must be on or off"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"task.reward_noise=2"}), Contains("task.reward_noise must be in [0, 1]"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head=5"}), Contains("model.n_embd (96) must be divisible by model.n_head (5)"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_positions=2"}), Contains("model.n_positions must be >= 3"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head"}), Contains("must look like section.key=value"));
+  CHECK_THROWS_WITH(lab::parse_config("model: [1, 2\n"), Contains("not valid YAML"));
+  CHECK_THROWS_WITH(lab::parse_config("- 1\n- 2\n"), Contains("top level must be a mapping"));
+  CHECK_THROWS_WITH(lab::load_config("no/such/config.yaml"), Contains("cannot read config file"));
+}
+
+TEST_CASE("an interrupted checkpoint save leaves a complete state that is found", "[lab][config][resume]") {
+  namespace fs = std::filesystem;
+  const std::string dir = "interrupted_save_dir";
+  fs::remove_all(dir);
+  fs::remove_all(dir + ".new");
+  fs::remove_all(dir + ".old");
+  CHECK(nn::training_state_dir(dir).empty());
+  auto make = [](const std::string& d) {
+    fs::create_directories(d);
+    std::ofstream(d + "/model.safetensors") << "x";
+    std::ofstream(d + "/optimizer.safetensors") << "x";
+  };
+  make(dir + ".old");  // killed after "rename DIR -> DIR.old", while DIR.new was still incomplete
+  fs::create_directories(dir + ".new");
+  CHECK(nn::training_state_dir(dir) == dir + ".old");
+  make(dir + ".new");  // killed between the two renames: DIR.new is complete
+  CHECK(nn::training_state_dir(dir) == dir + ".new");
+  make(dir);  // killed while writing the next DIR.new: DIR is the newest complete state
+  CHECK(nn::training_state_dir(dir) == dir);
+  fs::remove_all(dir);
+  fs::remove_all(dir + ".new");
+  fs::remove_all(dir + ".old");
+}
