@@ -13,6 +13,7 @@ packages=(
   catch2                                            # unit tests
   nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)
   libyaml-cpp-dev libcli11-dev                      # the icalign program: YAML configs, command line
+  python3-matplotlib                                # icalign plot
 )
 if [ "${1:-}" = "--with-torch" ]; then
   packages+=(python3-torch python3-numpy)

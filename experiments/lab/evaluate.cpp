@@ -1,0 +1,93 @@
+#include "experiments/lab/evaluate.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+
+#include "nn/train_state.hpp"
+
+namespace lab {
+namespace {
+
+// Mean and standard error of the mean of per-sequence errors.
+void summarise(const std::vector<double>& e, Curve& c) {
+  double m = 0, v = 0;
+  for (double x : e) m += x;
+  m /= static_cast<double>(e.size());
+  for (double x : e) v += (x - m) * (x - m);
+  c.mean.push_back(m);
+  c.sem.push_back(e.size() > 1 ? std::sqrt(v / static_cast<double>(e.size() - 1) / static_cast<double>(e.size())) : 0.0);
+}
+
+// The model's answers (B, N, d), in chunks, as double.
+ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batch<double>& b) {
+  ag::NoGradGuard no_grad;
+  const std::size_t B = b.xs.shape()[0], N = b.xs.shape()[1], d = b.xs.shape()[2], chunk = 256;
+  ag::TensorD out = ag::TensorD::empty({B, N, d});
+  auto to_float = [](const ag::TensorD& t, std::size_t s0, std::size_t s1) {
+    const std::size_t row = t.numel() / t.shape()[0];
+    ag::Shape s = t.shape();
+    s[0] = s1 - s0;
+    std::vector<float> v(t.data() + s0 * row, t.data() + s1 * row);
+    return ag::TensorF::from_vector(s, std::vector<float>(v.begin(), v.end()));
+  };
+  for (std::size_t s0 = 0; s0 < B; s0 += chunk) {
+    const std::size_t s1 = std::min(B, s0 + chunk);
+    const ag::TensorF p = model(to_float(b.xs, s0, s1), to_float(b.ys, s0, s1), to_float(b.rs, s0, s1));
+    std::copy(p.data(), p.data() + p.numel(), out.data() + s0 * N * d);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& opt) {
+  if (!std::ifstream(run_dir + "/config.yaml")) throw std::runtime_error("'" + run_dir + "' is not a run directory (no config.yaml)");
+  RunConfig cfg = load_config(run_dir + "/config.yaml");
+  const std::string state = nn::training_state_dir(run_dir + "/checkpoint");
+  if (state.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to evaluate");
+  ag::Rng unused(0);
+  const nn::ICAlignTransformer<float> model(cfg.model, unused);
+  nn::load_safetensors(state + "/model.safetensors", model.named_parameters());
+
+  TaskConfig task = cfg.task;
+  if (opt.reward_noise >= 0) task.reward_noise = opt.reward_noise;
+  ag::Rng data(opt.seed);
+  const Batch<double> b = sample_batch<double>(task, opt.sequences, data);
+  const std::size_t N = cfg.model.n_points, d = cfg.model.n_dims;
+
+  const ag::TensorD answers = model_answers(model, b);
+  const std::vector<std::pair<std::string, std::function<ag::TensorD(std::size_t)>>> methods{
+      {"model", [&](std::size_t k) { return ag::reshape(ag::slice(answers, 1, k, k + 1), {long(opt.sequences), long(d)}); }},
+      {"gd", [&](std::size_t k) { ag::Rng init(opt.seed + k); return gd_answers(b, k, opt.gd, init); }},
+      {"mean_response", [&](std::size_t k) { return mean_response(b, k); }},
+      {"best_response", [&](std::size_t k) { return best_response(b, k); }},
+      {"reward_weighted", [&](std::size_t k) { return reward_weighted(b, k); }},
+      {"exact", [&](std::size_t k) { return exact_solution(b, k); }},
+  };
+  std::vector<Curve> curves;
+  for (const auto& [name, answer] : methods) {
+    Curve c{name, {}, {}};
+    for (std::size_t k = 1; k < N; ++k) summarise(alignment_error(answer(k), b.ystar), c);  // x-token k has seen k triplets
+    curves.push_back(std::move(c));
+  }
+  return curves;
+}
+
+void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) throw std::runtime_error("cannot write '" + path + "'");
+    out << "method,k,mean,sem,n\n";
+    out.precision(10);
+    for (const auto& c : curves)
+      for (std::size_t i = 0; i < c.mean.size(); ++i) out << c.method << ',' << i + 1 << ',' << c.mean[i] << ',' << c.sem[i] << ',' << n << '\n';
+    if (!out.flush()) throw std::runtime_error("cannot write '" + path + "'");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write '" + path + "'");
+}
+
+}  // namespace lab

@@ -1,0 +1,61 @@
+// A whole (tiny) run: train, evaluate against the baselines, write the CSV; and the errors on the way.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "experiments/lab/evaluate.hpp"
+#include "experiments/lab/trainer.hpp"
+#include "testing.hpp"
+
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+lab::RunConfig tiny() {
+  return lab::parse_config("model: {n_positions: 5, n_embd: 8, n_layer: 1, n_head: 2}\n"
+                           "training: {batch_size: 4, train_steps: 12, log_every: 5, checkpoint_every: 5}\n");
+}
+}  // namespace
+
+TEST_CASE("train then evaluate a tiny run: every method, every k, a CSV", "[lab][run]") {
+  const std::string dir = "tiny_run_dir";
+  fs::remove_all(dir);
+  std::ostringstream progress;
+  const auto r = lab::train(tiny(), dir, false, progress);
+  CHECK(r.steps == 12);
+  CHECK_THAT(progress.str(), Contains("step 12/12"));
+  std::ifstream log(dir + "/log.jsonl");
+  std::string line, last;
+  int lines = 0;
+  while (std::getline(log, line)) ++lines, last = line;
+  CHECK(lines == 3);  // steps 5, 10, 12
+  CHECK_THAT(last, Contains("\"step\": 12"));
+
+  lab::EvalOptions opt;
+  opt.sequences = 16;
+  opt.gd.steps = 3;
+  const auto curves = lab::evaluate_run(dir, opt);
+  REQUIRE(curves.size() == 6);
+  for (const auto& c : curves) {
+    INFO(c.method);
+    CHECK(c.mean.size() == 4);  // k = 1..N-1
+    for (double m : c.mean) CHECK((m >= -1e-12 && m <= 2.0));
+  }
+  lab::write_csv(dir + "/eval.csv", curves, 16);
+  std::ifstream csv(dir + "/eval.csv");
+  int rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  CHECK(rows == 1 + 6 * 4);
+
+  CHECK_THROWS_WITH(lab::train(tiny(), dir, false, progress), Contains("already holds a checkpoint"));
+  CHECK_THROWS_WITH(lab::write_csv("no/such/dir/eval.csv", curves, 16), Contains("cannot write"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("evaluating or resuming what is not a run is a clear error", "[lab][run][errors]") {
+  std::ostringstream progress;
+  CHECK_THROWS_WITH(lab::evaluate_run("no_such_run", {}), Contains("not a run directory"));
+  CHECK_THROWS_WITH(lab::train(tiny(), "no_such_run_either", true, progress), Contains("has no checkpoint"));
+  CHECK_FALSE(fs::exists("no_such_run_either/config.yaml"));  // nothing partial left behind
+  fs::remove_all("no_such_run_either");
+}
