@@ -21,6 +21,16 @@ TEST_CASE("config: fields, overrides and a round trip through YAML", "[lab][conf
   CHECK(again.to_yaml() == c.to_yaml());
 }
 
+TEST_CASE("every shipped config is valid", "[lab][config]") {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(AG_SOURCE_DIR "/experiments/configs")) {
+    INFO(e.path().string());
+    CHECK_NOTHROW(lab::load_config(e.path().string()));
+    ++n;
+  }
+  CHECK(n >= 11);
+}
+
 TEST_CASE("config errors name the field and what is allowed", "[lab][config][errors]") {
   CHECK_THROWS_WITH(lab::parse_config("model:\n  n_haed: 3\n"), Contains("unknown key 'model.n_haed'") && Contains("model.n_head"));
   CHECK_THROWS_WITH(lab::parse_config("trainig:\n  seed: 1\n"), Contains("unknown key 'trainig.seed'"));

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# icalign's error paths: each bad input exits 1 with a message naming the problem, and leaves nothing
+# behind that looks like a result.
+set -uo pipefail
+icalign=$1 config=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+expect_error() {  # expected-message, then the icalign arguments
+  local want=$1; shift
+  local out status
+  out=$("$icalign" "$@" 2>&1); status=$?
+  if [ "$status" -eq 0 ] || ! grep -qF -- "$want" <<<"$out"; then
+    echo "FAILED: icalign $* -> exit $status, expected an error containing: $want"; echo "$out" | tail -3
+    failures=$((failures + 1))
+  else
+    echo "ok: $want"
+  fi
+}
+expect_error "unknown key 'model.n_haed'" train --config "$config" --set model.n_haed=2 --run "$work/a"
+expect_error "model.n_embd (16) must be divisible by model.n_head (3)" train --config "$config" --set model.n_head=3 --run "$work/a"
+expect_error "task.reward_noise must be in [0, 1]" train --config "$config" --set task.reward_noise=1.5 --run "$work/a"
+expect_error "training.batch_size must be a positive integer" train --config "$config" --set training.batch_size=-4 --run "$work/a"
+[ -e "$work/a" ] && { echo "FAILED: a rejected config left $work/a behind"; failures=$((failures + 1)); }
+expect_error "File does not exist" train --config "$work/missing.yaml"
+expect_error "cannot create run directory" train --config "$config" --run "$work/no/such/parent/run"
+expect_error "has no checkpoint" train --config "$config" --run "$work/b" --resume
+expect_error "not a run directory" eval --run "$work/nothing"
+
+# A corrupt checkpoint: eval refuses it and writes no CSV.
+"$icalign" train --config "$config" --set training.train_steps=5 --run "$work/run" >/dev/null 2>&1
+printf 'garbage' | dd of="$work/run/checkpoint/model.safetensors" bs=1 seek=20 conv=notrunc status=none
+expect_error "model.safetensors: header is not valid JSON" eval --run "$work/run" --sequences 8
+[ -e "$work/run/eval.csv" ] && { echo "FAILED: eval of a corrupt run wrote eval.csv"; failures=$((failures + 1)); }
+expect_error "no eval*.csv" plot --run "$work/run"
+echo "$failures failed"
+[ "$failures" -eq 0 ]
