@@ -10,7 +10,10 @@ using Catch::Contains;
 
 TEST_CASE("config: fields, overrides and a round trip through YAML", "[lab][config]") {
   const auto c = lab::parse_config("model:\n  n_layer: 4\n  attention: linear\ntask:\n  reward_noise: 0.25\n",
-                                   {"model.n_head=4", "model.n_embd=64", "training.learning_rate=3e-4"});
+                                   {"model.n_head=4", "model.n_embd=64", "training.learning_rate=3e-4", "training.loss=bt",
+                                    "training.eval_every=7"});
+  CHECK(c.training.bradley_terry);
+  CHECK(c.training.eval_every == 7);
   CHECK(c.model.n_layer == 4);
   CHECK(c.model.n_head == 4);
   CHECK(c.model.attention == nn::AttentionKind::Linear);
@@ -38,6 +41,7 @@ TEST_CASE("config errors name the field and what is allowed", "[lab][config][err
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_layer=0"}), Contains("model.n_layer must be a positive integer, got 0"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.attention=relu"}), Contains("model.attention must be softmax or linear"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.ffn=maybe"}), Contains("model.ffn must be on or off"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"training.loss=mse"}), Contains("training.loss must be pl or bt"));
   CHECK_THROWS_WITH(lab::parse_config("", {"task.reward_noise=2"}), Contains("task.reward_noise must be in [0, 1]"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head=5"}), Contains("model.n_embd (96) must be divisible by model.n_head (5)"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_positions=2"}), Contains("model.n_positions must be >= 3"));

@@ -31,6 +31,19 @@ TEST_CASE("train then evaluate a tiny run: every method, every k, a CSV", "[lab]
   CHECK(lines == 3);  // steps 5, 10, 12
   CHECK_THAT(last, Contains("\"step\": 12"));
 
+  SECTION("with the Bradley-Terry loss and held-out evaluation in the log") {
+    const std::string bt_dir = "tiny_run_bt_dir";
+    fs::remove_all(bt_dir);
+    lab::RunConfig c = tiny();
+    c.training.bradley_terry = true;
+    c.training.eval_every = 4;
+    lab::train(c, bt_dir, false, progress);
+    std::ifstream bt_log(bt_dir + "/log.jsonl");
+    std::string all((std::istreambuf_iterator<char>(bt_log)), std::istreambuf_iterator<char>());
+    CHECK_THAT(all, Contains("{\"step\": 8, \"held_out_error\": "));
+    fs::remove_all(bt_dir);
+  }
+
   lab::EvalOptions opt;
   opt.sequences = 16;
   opt.gd.steps = 3;

@@ -96,6 +96,13 @@ const std::map<std::string, Field>& fields() {
     real("training.learning_rate", [](RunConfig& c) -> double& { return c.training.learning_rate; }, 1e-12, 10.0);
     integer("training.train_steps", [](RunConfig& c) -> long& { return c.training.train_steps; }, 1);
     integer("training.log_every", [](RunConfig& c) -> long& { return c.training.log_every; }, 1);
+    integer("training.eval_every", [](RunConfig& c) -> long& { return c.training.eval_every; }, 0);
+    m["training.loss"] = {[](RunConfig& c, const YAML::Node& n) {
+                            const std::string v = scalar<std::string>(n, "training.loss", "pl or bt");
+                            if (v != "pl" && v != "bt") bad("training.loss must be pl or bt, got '" + v + "'");
+                            c.training.bradley_terry = v == "bt";
+                          },
+                          [](const RunConfig& c) { return std::string(c.training.bradley_terry ? "bt" : "pl"); }};
     integer("training.checkpoint_every", [](RunConfig& c) -> long& { return c.training.checkpoint_every; }, 1);
     m["training.seed"] = {[](RunConfig& c, const YAML::Node& n) {
                             c.training.seed = scalar<std::uint64_t>(n, "training.seed", "a non-negative integer");

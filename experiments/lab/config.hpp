@@ -18,7 +18,9 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   int threads = 0;              // 0: all cores
   long log_every = 10;
+  long eval_every = 0;          // 0: off; else the held-out error (mean over k = 2..N-1) goes to the log
   long checkpoint_every = 100;
+  bool bradley_terry = false;   // training.loss: pl (the paper's) or bt
 };
 
 struct RunConfig {

@@ -79,6 +79,21 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
   }
   std::ofstream log(log_path, std::ios::app);
 
+  // A fixed held-out batch for eval_every, from a stream the training data never uses.
+  ag::Rng eval_rng(cfg.training.seed ^ 0x5851F42D4C957F2Dull);
+  const Batch<float> held_out = sample_batch<float>(cfg.task, 256, eval_rng);
+  auto held_out_error = [&] {  // mean over k = 2..N-1 of 1 - cos(answer at x-token k, y*)
+    ag::NoGradGuard no_grad;
+    const ag::TensorF pred = model(held_out.xs, held_out.ys, held_out.rs);
+    const std::size_t B = pred.shape()[0], N = pred.shape()[1], d = pred.shape()[2];
+    const ag::TensorF ystar = ag::reshape(held_out.ystar, {long(B), 1, long(d)});
+    const ag::TensorF err = 1.0f - ag::cosine_similarity(pred, ystar, -1);  // (B, N)
+    return ag::mean(ag::slice(err, 1, 2, N)).item();
+  };
+  auto loss_of = [&](const ag::TensorF& pred, const Batch<float>& b) {
+    return cfg.training.bradley_terry ? bt_loss(pred, b.ys, b.rs) : pl_loss(pred, b.ys, b.rs);
+  };
+
   const long total = cfg.training.train_steps;
   const auto t0 = std::chrono::steady_clock::now();
   const long first = step;
@@ -87,7 +102,7 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
   TrainResult result;
   while (step < total) {
     const Batch<float> b = sample_batch<float>(cfg.task, cfg.training.batch_size, data_rng);
-    const ag::TensorF loss = pl_loss(model(b.xs, b.ys, b.rs), b.ys, b.rs);
+    const ag::TensorF loss = loss_of(model(b.xs, b.ys, b.rs), b);
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -105,6 +120,10 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
       progress << "\r[" << std::string(filled, '#') << std::string(30 - filled, '.') << "] step " << step << "/" << total
                << "  loss " << result.last_loss << "  " << rate << " steps/s  ETA "
                << duration(static_cast<double>(total - step) / std::max(rate, 1e-9)) << "   " << std::flush;
+    }
+    if (cfg.training.eval_every > 0 && step % cfg.training.eval_every == 0) {
+      log << "{\"step\": " << step << ", \"held_out_error\": " << held_out_error() << "}\n";
+      log.flush();
     }
     if (step % cfg.training.checkpoint_every == 0 || step == total) nn::save_training_state(ckpt, model, opt, data_rng);
   }
