@@ -37,7 +37,8 @@ def title_of(run_dir):
             f"{cfg.get('training.train_steps')} steps")
 
 
-def plot(path):
+def plot(path, title=None):
+    """Draws one CSV (method,k,mean,sem,n) to a PNG beside it; the title defaults to the run's config."""
     curves = {}
     with open(path) as f:
         for row in csv.DictReader(f):
@@ -51,9 +52,11 @@ def plot(path):
         ax.plot(k, m, label=LABEL.get(name, name), **st)
         ax.fill_between(k, [a - b for a, b in zip(m, s)], [a + b for a, b in zip(m, s)], alpha=0.2,
                         color=st.get("color"))
-    run_dir = os.path.dirname(os.path.abspath(path))
-    noise = os.path.basename(path)[len("eval"):-len(".csv")].lstrip("_")
-    ax.set_title(title_of(run_dir) + (f"\n{noise.replace('noise', 'reward noise ')}" if noise else ""), fontsize=9)
+    if title is None:
+        run_dir = os.path.dirname(os.path.abspath(path))
+        noise = os.path.basename(path)[len("eval"):-len(".csv")].lstrip("_")
+        title = title_of(run_dir) + (f"\n{noise.replace('noise', 'reward noise ')}" if noise else "")
+    ax.set_title(title, fontsize=9)
     ax.set_xlabel("number of in-context examples k")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("1 − cos(answer, y*)")

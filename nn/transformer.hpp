@@ -28,41 +28,77 @@ struct ModelConfig {
   std::map<std::string, std::string> to_metadata() const;
 };
 
-// MLP sublayer: C -> 4C -> GELU (tanh form) -> C.
+enum class Activation { Gelu, Relu };
+
+// What one block is made of. The trained models use from_model(cfg): pre-LN, GELU, 4C hidden. The
+// explicit construction (experiments/lab/construction.hpp) uses no LayerNorm and a ReLU FFN of its own
+// width, so its hand-set weights act on the residual stream directly.
+struct BlockSpec {
+  std::size_t n_embd = 96, n_head = 3;
+  AttentionKind attention = AttentionKind::Softmax;
+  bool causal = true;
+  bool ffn = true;
+  bool layer_norm = true;
+  std::size_t ffn_hidden = 0;  // 0: 4 n_embd
+  Activation activation = Activation::Gelu;
+
+  static BlockSpec from_model(const ModelConfig& cfg) {
+    BlockSpec s;
+    s.n_embd = cfg.n_embd, s.n_head = cfg.n_head, s.attention = cfg.attention, s.causal = cfg.causal, s.ffn = cfg.ffn;
+    return s;
+  }
+  std::size_t hidden() const { return ffn_hidden ? ffn_hidden : 4 * n_embd; }
+};
+
+// MLP sublayer: C -> hidden -> activation -> C (GPT-2: hidden 4C, GELU in its tanh form).
 template <class T>
 class MLP : public Module<T> {
  public:
-  MLP(std::size_t n_embd, ag::Rng& rng) : c_fc(n_embd, 4 * n_embd, rng), mlp_proj(4 * n_embd, n_embd, rng) {
+  MLP(std::size_t n_embd, ag::Rng& rng) : MLP(n_embd, 4 * n_embd, Activation::Gelu, rng) {}
+  MLP(std::size_t n_embd, std::size_t hidden, Activation act, ag::Rng& rng)
+      : c_fc(n_embd, hidden, rng), mlp_proj(hidden, n_embd, rng), act_(act) {
     this->register_module("c_fc", c_fc);
     this->register_module("mlp_proj", mlp_proj);
   }
-  ag::Tensor<T> operator()(const ag::Tensor<T>& x) const { return mlp_proj(ag::gelu(c_fc(x))); }
+  ag::Tensor<T> operator()(const ag::Tensor<T>& x) const {
+    const ag::Tensor<T> a = c_fc(x);
+    return mlp_proj(act_ == Activation::Gelu ? ag::gelu(a) : ag::relu(a));
+  }
 
   Linear<T> c_fc, mlp_proj;
+
+ private:
+  Activation act_;
 };
 
 // Pre-LN block: x + attn(ln_1 x), then x + mlp(ln_2 x). Without FFN: only the attention sublayer.
+// Without LayerNorm: x + attn(x), then x + mlp(x).
 template <class T>
 class Block : public Module<T> {
  public:
-  Block(const ModelConfig& cfg, ag::Rng& rng)
-      : ln_1(cfg.n_embd), attn(cfg.n_embd, cfg.n_head, cfg.attention, cfg.causal, rng) {
-    this->register_module("ln_1", ln_1);
+  Block(const ModelConfig& cfg, ag::Rng& rng) : Block(BlockSpec::from_model(cfg), rng) {}
+  Block(const BlockSpec& spec, ag::Rng& rng) : attn(spec.n_embd, spec.n_head, spec.attention, spec.causal, rng) {
+    if (spec.layer_norm) {
+      ln_1 = std::make_unique<LayerNorm<T>>(spec.n_embd);
+      this->register_module("ln_1", *ln_1);
+    }
     this->register_module("", attn);  // h.{i}.c_attn.*, h.{i}.c_proj.*, as in the reference
-    if (cfg.ffn) {
-      ln_2 = std::make_unique<LayerNorm<T>>(cfg.n_embd);
-      mlp = std::make_unique<MLP<T>>(cfg.n_embd, rng);
-      this->register_module("ln_2", *ln_2);
+    if (spec.ffn) {
+      if (spec.layer_norm) {
+        ln_2 = std::make_unique<LayerNorm<T>>(spec.n_embd);
+        this->register_module("ln_2", *ln_2);
+      }
+      mlp = std::make_unique<MLP<T>>(spec.n_embd, spec.hidden(), spec.activation, rng);
       this->register_module("", *mlp);
     }
   }
   ag::Tensor<T> operator()(ag::Tensor<T> x) const {  // (B, T, C) -> (B, T, C)
-    x = x + attn(ln_1(x));
-    if (mlp) x = x + (*mlp)((*ln_2)(x));
+    x = x + attn(ln_1 ? (*ln_1)(x) : x);
+    if (mlp) x = x + (*mlp)(ln_2 ? (*ln_2)(x) : x);
     return x;
   }
 
-  LayerNorm<T> ln_1;
+  std::unique_ptr<LayerNorm<T>> ln_1;
   SelfAttention<T> attn;
   std::unique_ptr<LayerNorm<T>> ln_2;
   std::unique_ptr<MLP<T>> mlp;

@@ -33,5 +33,18 @@ printf 'garbage' | dd of="$work/run/checkpoint/model.safetensors" bs=1 seek=20 c
 expect_error "model.safetensors: header is not valid JSON" eval --run "$work/run" --sequences 8
 [ -e "$work/run/eval.csv" ] && { echo "FAILED: eval of a corrupt run wrote eval.csv"; failures=$((failures + 1)); }
 expect_error "no eval*.csv" plot --run "$work/run"
+expect_error "has no checkpoint to compare with" construct --run "$work/b" --out "$work/c"
+expect_error "--contexts: Value 1 not in range" construct --contexts 1 --out "$work/c"
+
+# And the construct subcommand's outputs, on a few contexts: every table and figure, and equality.
+if "$icalign" construct --contexts 4 --out "$work/c" >"$work/c.log" 2>&1 &&
+   awk -F, 'NR > 1 && $4 > 1e-6 { bad = 1 } END { exit bad }' "$work/c/equality.csv"; then
+  for f in equality.csv sharpness.csv components.csv sharpness.png; do
+    [ -s "$work/c/$f" ] || { echo "FAILED: construct wrote no $f"; failures=$((failures + 1)); }
+  done
+  echo "ok: construct"
+else
+  echo "FAILED: icalign construct"; tail -5 "$work/c.log"; failures=$((failures + 1))
+fi
 echo "$failures failed"
 [ "$failures" -eq 0 ]

@@ -65,6 +65,29 @@ TEST_CASE("gradcheck: pre-LN Block with and without FFN", "[nn][gradcheck]") {
   }
 }
 
+TEST_CASE("gradcheck: Block without LayerNorm, with a ReLU FFN of its own width (the construction's)", "[nn][gradcheck]") {
+  nn::BlockSpec spec;
+  spec.n_embd = 6, spec.n_head = 2, spec.causal = false, spec.layer_norm = false, spec.ffn_hidden = 10;
+  spec.activation = nn::Activation::Relu;
+  ag::Rng rng(32);
+  const nn::Block<double> block(spec, rng);
+  CHECK(block.named_parameters().size() == 8);  // c_attn, c_proj, c_fc, mlp_proj: weight and bias each, no ln_*
+  CHECK(block.mlp->c_fc.weight.shape() == ag::Shape{10, 6});
+  const TensorD x = randd({2, 3, 6}, 33);
+  check_module([&](const TensorD& v) { return block(v); }, x, block);
+  // ReLU, not GELU: with x = 0 and zero attention the output is x + mlp_proj(relu(c_fc bias)) exactly
+  const TensorD zero = ag::TensorD::zeros({1, 1, 6});
+  for (auto& p : block.attn.parameters()) std::fill(p.data(), p.data() + p.numel(), 0.0);
+  std::vector<double> expect(6, 0.0);
+  const auto& b1 = block.mlp->c_fc.bias;
+  for (std::size_t o = 0; o < 6; ++o) {
+    expect[o] = block.mlp->mlp_proj.bias.data()[o];
+    for (std::size_t i = 0; i < 10; ++i) expect[o] += block.mlp->mlp_proj.weight.data()[o * 10 + i] * std::max(0.0, b1.data()[i]);
+  }
+  const auto got = block(zero).to_vector();
+  for (std::size_t o = 0; o < 6; ++o) CHECK_THAT(got[o], Catch::Matchers::WithinAbs(expect[o], 1e-15));
+}
+
 TEST_CASE("fused attention equals the composition of primitive ops, values and gradients", "[nn][attention]") {
   for (auto kind : {nn::AttentionKind::Softmax, nn::AttentionKind::Linear})
     for (bool causal : {true, false}) {

@@ -95,4 +95,25 @@ ag::TensorD gd_answers(const Batch<double>& b, std::size_t k, const GdOptions& o
   return answer().detach();
 }
 
+ag::TensorD gd_quadratic_answers(const ag::TensorD& W0, const ag::TensorD& x, const ag::TensorD& ys, const ag::TensorD& rs,
+                                 double beta, double eta, int steps) {
+  if (!ag::grad_enabled()) throw std::logic_error("gd_quadratic_answers: needs autograd, but runs under a NoGradGuard");
+  const long B = static_cast<long>(x.shape()[0]), d = static_cast<long>(x.shape()[1]);
+  if (W0.shape() != ag::Shape{x.shape()[0], x.shape()[1], x.shape()[1]})
+    throw ag::ShapeError("gd_quadratic_answers: W0 must be (B, d, d) for x " + ag::shape_str(x.shape()) + ", got " +
+                         ag::shape_str(W0.shape()));
+  ag::TensorD W = ag::TensorD::from_vector(W0.shape(), W0.to_vector());  // a copy: W0 stays as it was
+  W.requires_grad_();
+  const ag::TensorD xcol = ag::reshape(x, {B, d, 1});
+  auto answer = [&] { return ag::reshape(ag::matmul(W, xcol), {B, d}); };
+  nn::SGD<double> sgd(nn::NamedParams<double>{{"W", W}}, eta);
+  for (int step = 0; step < steps; ++step) {
+    sgd.zero_grad();
+    ag::sum(pl_loss_context_quadratic(answer(), ys, rs, beta)).backward();
+    sgd.step();
+  }
+  ag::NoGradGuard no_grad;
+  return answer().detach();
+}
+
 }  // namespace lab

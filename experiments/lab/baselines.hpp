@@ -32,4 +32,10 @@ struct GdOptions {
 };
 ag::TensorD gd_answers(const Batch<double>& b, std::size_t k, const GdOptions& opt, ag::Rng& init_rng);
 
+// Plain gradient descent on the PL loss with the quadratic reward s_j = -β ‖W x - y_j‖² (the theory's
+// objective), from W0 (B, d, d), with learning rate eta, for `steps` steps; returns W x (B, d). The
+// reference the explicit construction must equal. x (B, d), ys (B, k, d), rs (B, k).
+ag::TensorD gd_quadratic_answers(const ag::TensorD& W0, const ag::TensorD& x, const ag::TensorD& ys, const ag::TensorD& rs,
+                                 double beta, double eta, int steps);
+
 }  // namespace lab

@@ -4,14 +4,13 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <stdexcept>
 
 #include "nn/train_state.hpp"
 
 namespace lab {
-namespace {
 
-// Mean and standard error of the mean of per-sequence errors.
 void summarise(const std::vector<double>& e, Curve& c) {
   double m = 0, v = 0;
   for (double x : e) m += x;
@@ -20,6 +19,8 @@ void summarise(const std::vector<double>& e, Curve& c) {
   c.mean.push_back(m);
   c.sem.push_back(e.size() > 1 ? std::sqrt(v / static_cast<double>(e.size() - 1) / static_cast<double>(e.size())) : 0.0);
 }
+
+namespace {
 
 // The model's answers (B, N, d), in chunks, as double.
 ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batch<double>& b) {
@@ -43,7 +44,7 @@ ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batc
 
 }  // namespace
 
-std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& opt) {
+HeldOut held_out(const std::string& run_dir, const EvalOptions& opt) {
   if (!std::ifstream(run_dir + "/config.yaml")) throw std::runtime_error("'" + run_dir + "' is not a run directory (no config.yaml)");
   RunConfig cfg = load_config(run_dir + "/config.yaml");
   const std::string state = nn::training_state_dir(run_dir + "/checkpoint");
@@ -55,10 +56,16 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
   TaskConfig task = cfg.task;
   if (opt.reward_noise >= 0) task.reward_noise = opt.reward_noise;
   ag::Rng data(opt.seed);
-  const Batch<double> b = sample_batch<double>(task, opt.sequences, data);
-  const std::size_t N = cfg.model.n_points, d = cfg.model.n_dims;
+  Batch<double> b = sample_batch<double>(task, opt.sequences, data);
+  ag::TensorD answers = model_answers(model, b);
+  return {std::move(cfg), std::move(b), std::move(answers)};
+}
 
-  const ag::TensorD answers = model_answers(model, b);
+std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& opt) {
+  const HeldOut run = held_out(run_dir, opt);
+  const Batch<double>& b = run.batch;
+  const ag::TensorD& answers = run.answers;
+  const std::size_t N = run.cfg.model.n_points, d = run.cfg.model.n_dims;
   const std::vector<std::pair<std::string, std::function<ag::TensorD(std::size_t)>>> methods{
       {"model", [&](std::size_t k) { return ag::reshape(ag::slice(answers, 1, k, k + 1), {long(opt.sequences), long(d)}); }},
       {"gd", [&](std::size_t k) { ag::Rng init(opt.seed + k); return gd_answers(b, k, opt.gd, init); }},
@@ -76,18 +83,33 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
   return curves;
 }
 
-void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n) {
+void print_curves(std::FILE* out, const std::vector<Curve>& curves) {
+  std::fprintf(out, "%4s", "k");
+  for (const auto& c : curves) std::fprintf(out, " %16s", c.method.c_str());
+  std::fprintf(out, "\n");
+  for (std::size_t i = 0; i < curves[0].mean.size(); ++i) {
+    std::fprintf(out, "%4zu", i + 1);
+    for (const auto& c : curves) std::fprintf(out, " %9.4f ±%5.3f", c.mean[i], c.sem[i]);
+    std::fprintf(out, "\n");
+  }
+}
+
+void write_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    if (!out) throw std::runtime_error("cannot write '" + path + "'");
-    out << "method,k,mean,sem,n\n";
-    out.precision(10);
-    for (const auto& c : curves)
-      for (std::size_t i = 0; i < c.mean.size(); ++i) out << c.method << ',' << i + 1 << ',' << c.mean[i] << ',' << c.sem[i] << ',' << n << '\n';
-    if (!out.flush()) throw std::runtime_error("cannot write '" + path + "'");
+    if (!out || !(out << text) || !out.flush()) throw std::runtime_error("cannot write '" + path + "'");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write '" + path + "'");
+}
+
+void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n) {
+  std::ostringstream out;
+  out << "method,k,mean,sem,n\n";
+  out.precision(10);
+  for (const auto& c : curves)
+    for (std::size_t i = 0; i < c.mean.size(); ++i) out << c.method << ',' << i + 1 << ',' << c.mean[i] << ',' << c.sem[i] << ',' << n << '\n';
+  write_atomically(path, out.str());
 }
 
 }  // namespace lab

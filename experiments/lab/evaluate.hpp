@@ -1,6 +1,7 @@
 // Evaluation of a trained run against the baselines on the same held-out sequences: the error
 // 1 - cos(answer, y*) at each number of in-context examples k = 1..N-1, mean and standard error.
 #pragma once
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,27 @@ struct EvalOptions {
   GdOptions gd;
 };
 
+// Appends the mean and standard error of the mean of per-sequence errors e to c.
+void summarise(const std::vector<double>& e, Curve& c);
+
+// A run's held-out sequences (seed opt.seed, the run's task or opt.reward_noise) and its trained
+// model's answers on them, (B, N, d) in double. Clear errors if the run or its checkpoint is missing.
+struct HeldOut {
+  RunConfig cfg;
+  Batch<double> batch;
+  ag::TensorD answers;
+};
+HeldOut held_out(const std::string& run_dir, const EvalOptions& opt);
+
 // Loads the run's config and newest checkpoint (clear errors if missing or corrupt) and evaluates the
 // model and every baseline. Methods: model, gd, mean_response, best_response, reward_weighted, exact.
 std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& opt);
+
+// The curves as a table, a row per k: "k  method ±sem ...".
+void print_curves(std::FILE* out, const std::vector<Curve>& curves);
+
+// Writes text to path through path.tmp and a rename, so a reader never sees half a file.
+void write_atomically(const std::string& path, const std::string& text);
 
 // CSV with columns method,k,mean,sem,n, written atomically.
 void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n);

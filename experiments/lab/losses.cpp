@@ -79,14 +79,31 @@ ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const 
   return average_positions(pl_rows(S, seen_mask<T>(pred.shape()[1]), rs));
 }
 
+void check_context(const ag::Shape& pred, const ag::Shape& ys, const ag::Shape& rs, const char* op) {
+  if (pred.size() != 2 || rs.size() != 2 || rs[0] != pred[0] || ys.size() != 3 || ys[0] != pred[0] || ys[1] != rs[1] ||
+      ys[2] != pred[1])
+    throw ag::ShapeError(std::string(op) + ": need pred (B, d), ys (B, k, d), rs (B, k), got " + ag::shape_str(pred) + ", " +
+                         ag::shape_str(ys) + ", " + ag::shape_str(rs));
+}
+
 template <class T>
 ag::Tensor<T> pl_loss_context(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs) {
-  if (pred.dim() != 2 || rs.dim() != 2 || rs.shape()[0] != pred.shape()[0] || ys.dim() != 3 || ys.shape()[1] != rs.shape()[1])
-    throw ag::ShapeError("pl_loss_context: need pred (B, d), ys (B, k, d), rs (B, k), got " + ag::shape_str(pred.shape()) +
-                         ", " + ag::shape_str(ys.shape()) + ", " + ag::shape_str(rs.shape()));
+  check_context(pred.shape(), ys.shape(), rs.shape(), "pl_loss_context");
   const long B = static_cast<long>(pred.shape()[0]), d = static_cast<long>(pred.shape()[1]);
   const ag::Tensor<T> S = scores(ag::reshape(pred, {B, 1, d}), ys);  // (B, 1, k)
   return ag::reshape(pl_rows(S, ag::Tensor<T>::ones({1, ys.shape()[1]}), rs), {B});
+}
+
+template <class T>
+ag::Tensor<T> pl_loss_context_quadratic(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs, T beta) {
+  check_context(pred.shape(), ys.shape(), rs.shape(), "pl_loss_context_quadratic");
+  const long B = static_cast<long>(pred.shape()[0]), d = static_cast<long>(pred.shape()[1]);
+  const ag::Tensor<T> diff = ag::reshape(pred, {B, 1, d}) - ys;               // (B, k, d)
+  ag::Tensor<T> S = ag::sum(diff * diff, {2}, /*keepdim=*/false) * (-beta);  // (B, k)
+  // Unlike cosine scores these are unbounded below, so exp(S) can underflow to 0 for a whole row. The
+  // loss -s + log sum exp s is unchanged by a shift per row: subtract the (constant) row max.
+  S = S - ag::max(S, 1, /*keepdim=*/true).detach();
+  return ag::reshape(pl_rows(ag::reshape(S, {B, 1, long(ys.shape()[1])}), ag::Tensor<T>::ones({1, ys.shape()[1]}), rs), {B});
 }
 
 // D[b, n, i, j] = s_ni - s_nj; the pairs counted for position n are i, j < n with i ranked before j.
@@ -110,6 +127,8 @@ template ag::Tensor<float> pl_loss(const ag::Tensor<float>&, const ag::Tensor<fl
 template ag::Tensor<double> pl_loss(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
 template ag::Tensor<float> pl_loss_context(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
 template ag::Tensor<double> pl_loss_context(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
+template ag::Tensor<float> pl_loss_context_quadratic(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&, float);
+template ag::Tensor<double> pl_loss_context_quadratic(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&, double);
 template ag::Tensor<float> bt_loss(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
 template ag::Tensor<double> bt_loss(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
 

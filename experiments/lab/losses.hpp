@@ -20,6 +20,10 @@ ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const 
 // ys (B, k, d), rs (B, k) -> (B), one loss per sequence. The objective of the GD baseline.
 template <class T>
 ag::Tensor<T> pl_loss_context(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
+// The same loss with the quadratic reward of the theory (paper-notes §1.4a), s_j = -β ‖pred - y_j‖²:
+// the objective the explicit construction (construction.hpp) runs gradient descent on. (B) losses.
+template <class T>
+ag::Tensor<T> pl_loss_context_quadratic(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs, T beta);
 template <class T>
 ag::Tensor<T> bt_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
 

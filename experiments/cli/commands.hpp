@@ -1,0 +1,16 @@
+// icalign's subcommands, one file each. Each add_* registers its options on the app and a callback
+// that does the work; errors are exceptions, reported by main() as "icalign: error: ...".
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace cli {
+
+void add_train(CLI::App& app);      // train a transformer from random init
+void add_eval(CLI::App& app);       // evaluate a run against the baselines
+void add_plot(CLI::App& app);       // draw a run's CSVs
+void add_construct(CLI::App& app);  // the explicit construction's experiments
+
+// Runs experiments/<script> (python3 + matplotlib) on the given files; throws if it fails.
+void run_plot_script(const std::string& script, const std::vector<std::string>& files);
+
+}  // namespace cli

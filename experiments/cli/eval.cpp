@@ -1,0 +1,42 @@
+#include <cstdio>
+#include <memory>
+
+#include "experiments/cli/commands.hpp"
+#include "experiments/lab/evaluate.hpp"
+
+namespace cli {
+
+void add_eval(CLI::App& app) {
+  struct Options {
+    std::string run;
+    std::vector<double> noises;
+    lab::EvalOptions eval;
+    bool gd_plain = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("eval", "evaluate a run against the baselines; writes <run>/eval*.csv");
+  cmd->add_option("--run", o->run, "run directory")->required();
+  cmd->add_option("--noise", o->noises, "reward noise levels to evaluate at (default: the run's own)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--sequences", o->eval.sequences, "held-out sequences (mean and standard error over them)")
+      ->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--seed", o->eval.seed, "seed of the held-out sequences");
+  cmd->add_option("--gd-steps", o->eval.gd.steps, "steps of the GD baseline")->check(CLI::Range(0, 100000));
+  cmd->add_flag("--gd-plain", o->gd_plain, "plain gradient descent instead of Adam for the GD baseline");
+  cmd->callback([o] {
+    lab::EvalOptions opt = o->eval;
+    opt.gd.adam = !o->gd_plain;
+    std::vector<double> noises = o->noises;
+    if (noises.empty()) noises.push_back(-1);
+    for (double p : noises) {
+      opt.reward_noise = p;
+      const auto curves = lab::evaluate_run(o->run, opt);
+      const std::string path = o->run + (p < 0 ? std::string("/eval.csv") : "/eval_noise" + std::to_string(p).substr(0, 4) + ".csv");
+      lab::write_csv(path, curves, opt.sequences);
+      std::printf("1 - cos(answer, y*), mean over %zu held-out sequences%s -> %s\n", opt.sequences,
+                  p < 0 ? "" : (", reward noise " + std::to_string(p).substr(0, 4)).c_str(), path.c_str());
+      lab::print_curves(stdout, curves);
+    }
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,39 @@
+#include <sys/stat.h>
+
+#include <iostream>
+#include <memory>
+
+#include "autograd/blas.hpp"
+#include "experiments/cli/commands.hpp"
+#include "experiments/lab/trainer.hpp"
+
+namespace cli {
+
+void add_train(CLI::App& app) {
+  struct Options {
+    std::string config, run;
+    std::vector<std::string> overrides;
+    bool resume = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("train", "train a transformer from random init");
+  cmd->add_option("--config", o->config, "YAML config file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--set", o->overrides, "override a config field, e.g. --set model.n_head=4");
+  cmd->add_option("--run", o->run, "run directory (default: runs/<config name>)");
+  cmd->add_flag("--resume", o->resume, "continue the run in --run from its last checkpoint");
+  cmd->callback([o] {
+    const lab::RunConfig cfg = lab::load_config(o->config, o->overrides);
+    std::string run = o->run;
+    if (run.empty()) {
+      const auto slash = o->config.find_last_of('/'), dot = o->config.find_last_of('.');
+      const auto start = slash == std::string::npos ? 0 : slash + 1;
+      ::mkdir("runs", 0755);
+      run = "runs/" + o->config.substr(start, dot == std::string::npos || dot < start ? std::string::npos : dot - start);
+    }
+    std::cerr << "BLAS: " << ag::blas::config() << "\n";
+    const auto r = lab::train(cfg, run, o->resume, std::cerr);
+    std::cout << "trained " << r.steps << " steps; final loss " << r.last_loss << "; run in " << run << "\n";
+  });
+}
+
+}  // namespace cli
