@@ -21,7 +21,15 @@ inline blasint bi(std::size_t v) { return static_cast<blasint>(v); }
 inline blasint ld(std::size_t v) { return static_cast<blasint>(std::max<std::size_t>(v, 1)); }
 }  // namespace
 
-void set_single_threaded() { ensure_single_threaded(); }
+void set_single_threaded() {
+  ensure_single_threaded();
+  openblas_set_num_threads(1);
+}
+
+void set_native_threads(int n) {
+  ensure_single_threaded();  // so that a later first gemm does not reset it
+  openblas_set_num_threads(n);
+}
 
 std::string config() { return openblas_get_config(); }
 

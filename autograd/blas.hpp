@@ -21,5 +21,8 @@ void gemm_rows_parallel(bool trans_a, bool trans_b, std::size_t M, std::size_t N
 // OpenBLAS's build string (core, threading); the programs print it so a wrong BLAS is visible.
 std::string config();
 void set_single_threaded();  // OpenBLAS's own pool off: TBB owns the cores
+// For benchmarks only: OpenBLAS's own pool with n threads, to time its threaded sgemm as the
+// yardstick; call set_single_threaded() afterwards.
+void set_native_threads(int n);
 
 }  // namespace ag::blas

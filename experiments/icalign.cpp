@@ -3,6 +3,7 @@
 //   icalign eval      --run DIR [--noise p ...] [--sequences n] [--seed s] [--gd-steps n] [--gd-plain]
 //   icalign plot      --run DIR          (a PNG beside each eval*.csv, drawn by experiments/plot_eval.py)
 //   icalign construct [--out DIR] [--run DIR]   (the explicit construction: equality, bound, ablations)
+//   icalign bench     [--config A C] [--threads 1 2]   (training speed against PyTorch)
 // Each subcommand lives in experiments/cli/<name>.cpp.
 #include <iostream>
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   cli::add_eval(app);
   cli::add_plot(app);
   cli::add_construct(app);
+  cli::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

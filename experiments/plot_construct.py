@@ -39,6 +39,8 @@ if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     plot_eval.LABEL.update({"gd": "GD, cosine-reward PL (Adam, 50 steps)", "model": "trained transformer (cosine-reward PL)"})
+    plot_eval.LABEL["ystar_minus_e"] = "the direction y* − e (every y_i − y_j is parallel to it)"
+    plot_eval.STYLE["ystar_minus_e"] = dict(color="0.4", lw=1, ls=":")
     for name, color in (("construct_K1", "C5"), ("construct_K3", "C6"), ("construct_K10", "C7")):
         plot_eval.STYLE[name] = dict(color=color, lw=2, ls="--")
     for p in sys.argv[1:]:

@@ -7,6 +7,7 @@
 
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/construction_study.hpp"
+#include "experiments/lab/io.hpp"
 #include "nn/train_state.hpp"
 
 namespace cli {
@@ -37,6 +38,13 @@ void run(const Options& o) {
   for (const auto& r : lab::equality_study(o.contexts, o.seed)) {
     std::printf("%4zu %3zu %16.3e %16.3e\n", r.N, r.K, r.max_abs, r.max_rel);
     csv << r.N << ',' << r.K << ',' << r.contexts << ',' << r.max_abs << ',' << r.max_rel << '\n';
+  }
+  {
+    lab::ConstructionConfig big;
+    big.n_responses = 20, big.steps = 3;
+    const lab::ConstructedTransformer tf(big);
+    std::printf("   (N = 20, K = 3 is %zu blocks of width %zu, %zu parameters, all set by hand)\n", tf.h.size(),
+                tf.layout.width, tf.num_parameters());
   }
   save(o.out + "/equality.csv", csv.str());
 

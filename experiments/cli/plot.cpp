@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -9,6 +10,7 @@ namespace cli {
 void run_plot_script(const std::string& script, const std::vector<std::string>& files) {
   std::string cmd = "/usr/bin/python3 '" AG_SOURCE_DIR "/experiments/" + script + "'";
   for (const auto& f : files) cmd += " '" + f + "'";
+  std::fflush(stdout);  // our table first, then the script's output
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("plotting failed (is python3-matplotlib installed?)");
 }
 

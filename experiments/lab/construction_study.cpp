@@ -135,6 +135,18 @@ std::vector<Curve> compare_study(const std::string& run_dir, const CompareOption
   std::vector<Curve> curves{{"model", {}, {}}, {"gd", {}, {}}};
   for (std::size_t K : opt.steps) curves.push_back({"construct_K" + std::to_string(K), {}, {}});
   curves.push_back({"mean_response", {}, {}});
+  // The direction y* - e, with e = (y_0 - r_0 y*) / (1 - r_0) from the true mixture of response 0:
+  // every difference y_i - y_j = (r_i - r_j)(y* - e) is parallel to it, and so is the quadratic PL
+  // gradient from u0 = 0.
+  ag::TensorD away = ag::TensorD::empty({B, d});
+  for (std::size_t s = 0; s < B; ++s) {
+    const double r0 = b.rs_true.data()[s * N];
+    for (std::size_t a = 0; a < d; ++a) {
+      const double ystar = b.ystar.data()[s * d + a];
+      away.data()[s * d + a] = ystar - (b.ys.data()[s * N * d + a] - r0 * ystar) / (1 - r0);
+    }
+  }
+  curves.push_back({"ystar_minus_e", {}, {}});
   for (std::size_t k = 1; k < N; ++k) {
     std::size_t c = 0;
     summarise(alignment_error(ag::reshape(ag::slice(run.answers, 1, k, k + 1), {long(B), long(d)}), b.ystar), curves[c++]);
@@ -154,6 +166,7 @@ std::vector<Curve> compare_study(const std::string& run_dir, const CompareOption
       summarise(alignment_error(u, b.ystar), curves[c++]);
     }
     summarise(alignment_error(mean_response(b, k), b.ystar), curves[c++]);
+    summarise(alignment_error(away, b.ystar), curves[c++]);
   }
   return curves;
 }

@@ -51,7 +51,8 @@ std::vector<ComponentRow> component_study(std::size_t N, std::size_t contexts, s
 
 // On a run's held-out sequences (u0 = 0, x taken as unit norm): curves for the trained model,
 // the cosine-reward GD baseline of `icalign eval`, the construction for each K in `steps` (named
-// construct_K<k>, the quadratic-reward objective) and the mean response. `max_diff` receives the
+// construct_K<k>, the quadratic-reward objective), the mean response, and the fixed direction
+// y* - e (ystar_minus_e) that the quadratic objective's gradient always points along on this task. `max_diff` receives the
 // largest |construction - direct GD| over sequences whose rewards are at least δ apart, and `narrow`
 // the number of the others (where equality is not promised).
 struct CompareOptions {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "experiments/lab/io.hpp"
 #include "nn/train_state.hpp"
 
 namespace lab {
@@ -92,15 +93,6 @@ void print_curves(std::FILE* out, const std::vector<Curve>& curves) {
     for (const auto& c : curves) std::fprintf(out, " %9.4f ±%5.3f", c.mean[i], c.sem[i]);
     std::fprintf(out, "\n");
   }
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out || !(out << text) || !out.flush()) throw std::runtime_error("cannot write '" + path + "'");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write '" + path + "'");
 }
 
 void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n) {

@@ -41,9 +41,6 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
 // The curves as a table, a row per k: "k  method ±sem ...".
 void print_curves(std::FILE* out, const std::vector<Curve>& curves);
 
-// Writes text to path through path.tmp and a rename, so a reader never sees half a file.
-void write_atomically(const std::string& path, const std::string& text);
-
 // CSV with columns method,k,mean,sem,n, written atomically.
 void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n);
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "experiments/lab/io.hpp"
 #include "experiments/lab/losses.hpp"
 #include "nn/train_state.hpp"
 
@@ -19,16 +20,6 @@ namespace {
 bool exists(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0;
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
 }
 
 // On resume, the log keeps only the lines up to the checkpoint's step: later lines belong to work
