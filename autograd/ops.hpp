@@ -86,6 +86,10 @@ template <class T> Tensor<T> cosine_similarity(const Tensor<T>& a, const Tensor<
 // softmax = false the paper's linear attention (scores used directly, masked scores 0).
 template <class T>
 Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal, bool softmax = true);
+// The same, reading q, k, v in place from a fused projection qkv (B, T, 3C) split into n_head heads
+// of C / n_head (GPT-2's layout), and returning (B, T, C) with the heads side by side.
+template <class T>
+Tensor<T> attention_qkv(const Tensor<T>& qkv, std::size_t n_head, bool causal, bool softmax = true);
 
 // ---------------------------------------------------------------- operators
 template <class T> Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) { return add(a, b); }

@@ -11,6 +11,12 @@
 //   dQ += s · dS K,   dK += s · dSᵀ Q
 // Only P is cached (B, H, T, T). Slices of different (b, h) are disjoint, so the parallel loop
 // needs no synchronisation and is deterministic.
+//
+// Two layouts share the one kernel. attention() takes q, k, v as (B, H, T, HS). attention_qkv()
+// reads them in place from the fused projection (B, T, 3C), whose head h of token t is columns
+// h·HS.. of each C-wide third, and writes (B, T, C): no slicing and no permute copies, forward or
+// backward (the permutes were 15% of a config-A step in perf). GEMMs take a row stride, so a head
+// is just a pointer and a leading dimension.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -22,22 +28,24 @@
 namespace ag {
 using namespace detail;
 
-template <class T>
-Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal, bool softmax) {
-  if (q.dim() != 4 || k.shape() != q.shape() || v.shape() != q.shape() || q.shape()[2] == 0)
-    throw ShapeError("attention: q, k, v must share one shape (B, H, T, HS), got " + shape_str(q.shape()) + ", " +
-                     shape_str(k.shape()) + ", " + shape_str(v.shape()));
-  const std::size_t BH = q.shape()[0] * q.shape()[1], Tn = q.shape()[2], HS = q.shape()[3];
-  const T scale = T(1) / std::sqrt(static_cast<T>(HS));
-  Tensor<T> out = Tensor<T>::empty(q.shape());
-  auto probs = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({BH * Tn * Tn}));
-  const T *qp = q.data(), *kp = k.data(), *vp = v.data();
-  T *op = out.data(), *pp = probs->data();
+namespace {
 
-  tbb::parallel_for(std::size_t(0), BH, [&](std::size_t i) {
-    const std::size_t qo = i * Tn * HS;
+// Where head i = (b, h) lives: element (t, c) of Q is q + q_at(i) + t·ld_in + c, likewise K and V;
+// of O (and dO) o + o_at(i) + t·ld_out + c.
+struct HeadLayout {
+  std::size_t BH, H, Tn, HS, ld_in, ld_out;
+  std::size_t q_at(std::size_t i) const { return ld_in == HS ? i * Tn * HS : (i / H) * Tn * ld_in + (i % H) * HS; }
+  std::size_t o_at(std::size_t i) const { return ld_out == HS ? i * Tn * HS : (i / H) * Tn * ld_out + (i % H) * HS; }
+};
+
+template <class T>
+void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* vp, T* op, T* pp, bool causal, bool softmax) {
+  const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in;
+  const T scale = T(1) / std::sqrt(static_cast<T>(HS));
+  tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
+    const std::size_t at = L.q_at(i);
     T* p = pp + i * Tn * Tn;
-    blas::gemm<T>(false, true, Tn, Tn, HS, scale, qp + qo, HS, kp + qo, HS, T(0), p, Tn);  // S
+    blas::gemm<T>(false, true, Tn, Tn, HS, scale, qp + at, ld, kp + at, ld, T(0), p, Tn);  // S
     for (std::size_t r = 0; r < Tn; ++r) {
       T* row = p + r * Tn;
       const std::size_t n = causal ? r + 1 : Tn;  // entries j >= n are masked
@@ -51,38 +59,80 @@ Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, 
       }
       for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
     }
-    blas::gemm<T>(false, false, Tn, HS, Tn, T(1), p, Tn, vp + qo, HS, T(0), op + qo, HS);  // O = P V
+    blas::gemm<T>(false, false, Tn, HS, Tn, T(1), p, Tn, vp + at, ld, T(0), op + L.o_at(i), L.ld_out);  // O = P V
   });
+}
 
+// g is dO; dQ, dK, dV (each may be null) are accumulated into.
+template <class T>
+void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, const T* P, T* dQ, T* dK,
+                        T* dV, bool causal, bool softmax) {
+  const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in, ldo = L.ld_out;
+  const T scale = T(1) / std::sqrt(static_cast<T>(HS));
+  tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
+    const std::size_t at = L.q_at(i), go = L.o_at(i);
+    const T* p = P + i * Tn * Tn;
+    if (dV) blas::gemm<T>(true, false, Tn, HS, Tn, T(1), p, Tn, g + go, ldo, T(1), dV + at, ld);  // Pᵀ dO
+    if (!dQ && !dK) return;
+    std::vector<T> ds(Tn * Tn);
+    blas::gemm<T>(false, true, Tn, Tn, HS, T(1), g + go, ldo, V + at, ld, T(0), ds.data(), Tn);  // dP = dO Vᵀ
+    for (std::size_t r = 0; r < Tn; ++r) {
+      T* row = ds.data() + r * Tn;
+      const T* prow = p + r * Tn;
+      const std::size_t n = causal ? r + 1 : Tn;
+      if (softmax) {
+        double dot = 0;
+        for (std::size_t j = 0; j < n; ++j) dot += row[j] * prow[j];
+        for (std::size_t j = 0; j < n; ++j) row[j] = prow[j] * (row[j] - static_cast<T>(dot));
+      }
+      for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
+    }
+    if (dQ) blas::gemm<T>(false, false, Tn, HS, Tn, scale, ds.data(), Tn, K + at, ld, T(1), dQ + at, ld);
+    if (dK) blas::gemm<T>(true, false, Tn, HS, Tn, scale, ds.data(), Tn, Q + at, ld, T(1), dK + at, ld);
+  });
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal, bool softmax) {
+  if (q.dim() != 4 || k.shape() != q.shape() || v.shape() != q.shape() || q.shape()[2] == 0)
+    throw ShapeError("attention: q, k, v must share one shape (B, H, T, HS), got " + shape_str(q.shape()) + ", " +
+                     shape_str(k.shape()) + ", " + shape_str(v.shape()));
+  const std::size_t H = q.shape()[1], Tn = q.shape()[2], HS = q.shape()[3];
+  const HeadLayout L{q.shape()[0] * H, H, Tn, HS, HS, HS};
+  Tensor<T> out = Tensor<T>::empty(q.shape());
+  auto probs = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({L.BH * Tn * Tn}));
+  attention_forward(L, q.data(), k.data(), v.data(), out.data(), probs->data(), causal, softmax);
   if (needs_grad<T>({&q, &k, &v})) {
     record("attention", out, [qi = q.impl_ptr(), ki = k.impl_ptr(), vi = v.impl_ptr(), oi = out.impl_ptr().get(), probs,
-                              BH, Tn, HS, scale, causal, softmax] {
-      const T *g = grad_of(*oi), *Q = qi->data->data(), *K = ki->data->data(), *V = vi->data->data();
-      const T* P = probs->data();
+                              L, causal, softmax] {
       T* dQ = grad_sink(*qi, oi->shape, "attention");
       T* dK = grad_sink(*ki, oi->shape, "attention");
       T* dV = grad_sink(*vi, oi->shape, "attention");
-      tbb::parallel_for(std::size_t(0), BH, [&](std::size_t i) {
-        const std::size_t qo = i * Tn * HS;
-        const T* p = P + i * Tn * Tn;
-        if (dV) blas::gemm<T>(true, false, Tn, HS, Tn, T(1), p, Tn, g + qo, HS, T(1), dV + qo, HS);  // Pᵀ dO
-        if (!dQ && !dK) return;
-        std::vector<T> ds(Tn * Tn);
-        blas::gemm<T>(false, true, Tn, Tn, HS, T(1), g + qo, HS, V + qo, HS, T(0), ds.data(), Tn);  // dP = dO Vᵀ
-        for (std::size_t r = 0; r < Tn; ++r) {
-          T* row = ds.data() + r * Tn;
-          const T* prow = p + r * Tn;
-          const std::size_t n = causal ? r + 1 : Tn;
-          if (softmax) {
-            double dot = 0;
-            for (std::size_t j = 0; j < n; ++j) dot += row[j] * prow[j];
-            for (std::size_t j = 0; j < n; ++j) row[j] = prow[j] * (row[j] - static_cast<T>(dot));
-          }
-          for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
-        }
-        if (dQ) blas::gemm<T>(false, false, Tn, HS, Tn, scale, ds.data(), Tn, K + qo, HS, T(1), dQ + qo, HS);
-        if (dK) blas::gemm<T>(true, false, Tn, HS, Tn, scale, ds.data(), Tn, Q + qo, HS, T(1), dK + qo, HS);
-      });
+      attention_backward(L, grad_of(*oi), qi->data->data(), ki->data->data(), vi->data->data(), probs->data(), dQ, dK, dV,
+                         causal, softmax);
+    });
+  }
+  return out;
+}
+
+template <class T>
+Tensor<T> attention_qkv(const Tensor<T>& qkv, std::size_t n_head, bool causal, bool softmax) {
+  if (qkv.dim() != 3 || qkv.shape()[1] == 0 || n_head == 0 || qkv.shape()[2] % (3 * n_head) != 0)
+    throw ShapeError("attention_qkv: qkv must be (B, T, 3C) with C a multiple of n_head = " + std::to_string(n_head) +
+                     ", got " + shape_str(qkv.shape()));
+  const std::size_t B = qkv.shape()[0], Tn = qkv.shape()[1], C = qkv.shape()[2] / 3;
+  const HeadLayout L{B * n_head, n_head, Tn, C / n_head, 3 * C, C};
+  Tensor<T> out = Tensor<T>::empty({B, Tn, C});
+  auto probs = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({L.BH * Tn * Tn}));
+  const T* x = qkv.data();
+  attention_forward(L, x, x + C, x + 2 * C, out.data(), probs->data(), causal, softmax);
+  if (needs_grad<T>({&qkv})) {
+    record("attention_qkv", out, [xi = qkv.impl_ptr(), oi = out.impl_ptr().get(), probs, L, C, causal, softmax] {
+      T* d = grad_sink(*xi, xi->shape, "attention_qkv");
+      const T* X = xi->data->data();
+      attention_backward(L, grad_of(*oi), X, X + C, X + 2 * C, probs->data(), d, d + C, d + 2 * C, causal, softmax);
     });
   }
   return out;
@@ -90,5 +140,7 @@ Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, 
 
 template Tensor<float> attention(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&, bool, bool);
 template Tensor<double> attention(const Tensor<double>&, const Tensor<double>&, const Tensor<double>&, bool, bool);
+template Tensor<float> attention_qkv(const Tensor<float>&, std::size_t, bool, bool);
+template Tensor<double> attention_qkv(const Tensor<double>&, std::size_t, bool, bool);
 
 }  // namespace ag

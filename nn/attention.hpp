@@ -27,31 +27,28 @@ class SelfAttention : public Module<T> {
 
   // x (B, T, C) -> (B, T, C)
   ag::Tensor<T> operator()(const ag::Tensor<T>& x) const {
-    const long B = static_cast<long>(x.shape()[0]), Tn = static_cast<long>(x.shape()[1]);
-    const long C = static_cast<long>(n_embd_), H = static_cast<long>(n_head_), HS = C / H;
     const ag::Tensor<T> qkv = c_attn(x);  // (B, T, 3C)
-    auto head = [&](long which) {         // (B, T, C) slab -> (B, H, T, HS)
+    const bool sm = kind_ == AttentionKind::Softmax;
+    return c_proj(fused ? ag::attention_qkv(qkv, n_head_, causal_, sm) : composed(qkv));
+  }
+
+  // The reference path, from primitive ops: what the fused kernel is tested against.
+  ag::Tensor<T> composed(const ag::Tensor<T>& qkv) const {
+    const long B = static_cast<long>(qkv.shape()[0]), Tn = static_cast<long>(qkv.shape()[1]);
+    const long C = static_cast<long>(n_embd_), H = static_cast<long>(n_head_), HS = C / H;
+    auto head = [&](long which) {  // (B, T, C) slab -> (B, H, T, HS)
       const auto part = ag::slice(qkv, 2, static_cast<std::size_t>(which * C), static_cast<std::size_t>((which + 1) * C));
       return ag::permute(ag::reshape(part, {B, Tn, H, HS}), {0, 2, 1, 3});
     };
     const ag::Tensor<T> q = head(0), k = head(1), v = head(2);
-    const ag::Tensor<T> y = fused ? ag::attention(q, k, v, causal_, kind_ == AttentionKind::Softmax)
-                                  : composed(q, k, v);  // (B, H, T, HS)
-    return c_proj(ag::reshape(ag::permute(y, {0, 2, 1, 3}), {B, Tn, C}));
-  }
-
-  // The reference path, from primitive ops: what the fused kernel is tested against.
-  ag::Tensor<T> composed(const ag::Tensor<T>& q, const ag::Tensor<T>& k, const ag::Tensor<T>& v) const {
-    const T scale = T(1) / std::sqrt(static_cast<T>(q.shape()[3]));
-    ag::Tensor<T> att = ag::matmul(q, ag::transpose(k, -1, -2)) * scale;  // (B, H, T, T)
-    const std::size_t Tn = q.shape()[2];
+    ag::Tensor<T> att = ag::matmul(q, ag::transpose(k, -1, -2)) * (T(1) / std::sqrt(static_cast<T>(HS)));  // (B, H, T, T)
     if (kind_ == AttentionKind::Softmax) {
-      if (causal_) att = ag::masked_fill(att, ag::causal_mask(Tn), -std::numeric_limits<T>::infinity());
+      if (causal_) att = ag::masked_fill(att, ag::causal_mask(static_cast<std::size_t>(Tn)), -std::numeric_limits<T>::infinity());
       att = ag::softmax(att, -1);
     } else if (causal_) {
-      att = ag::masked_fill(att, ag::causal_mask(Tn), T(0));  // linear: future tokens weigh 0
+      att = ag::masked_fill(att, ag::causal_mask(static_cast<std::size_t>(Tn)), T(0));  // linear: future tokens weigh 0
     }
-    return ag::matmul(att, v);
+    return ag::reshape(ag::permute(ag::matmul(att, v), {0, 2, 1, 3}), {B, Tn, C});  // (B, T, C)
   }
 
   Linear<T> c_attn, c_proj;

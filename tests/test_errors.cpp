@@ -16,6 +16,7 @@ TEST_CASE("shape mismatches name the op and both shapes", "[errors]") {
   CHECK_THROWS_WITH(ag::linear(a, randd({4, 3}, 9), randd({3}, 10)), Contains("linear") && Contains("bias (3)"));
   CHECK_THROWS_WITH(ag::attention(randd({1, 2, 3, 4}, 11), randd({1, 2, 3, 4}, 12), randd({1, 2, 4, 3}, 13), true),
                     Contains("attention") && Contains("(1, 2, 4, 3)"));
+  CHECK_THROWS_WITH(ag::attention_qkv(randd({2, 3, 10}, 14), 2, true), Contains("attention_qkv") && Contains("(2, 3, 10)"));
   CHECK_THROWS_WITH(ag::reshape(a, {4, 2}), Contains("reshape") && Contains("(2, 3)") && Contains("(4, 2)"));
   CHECK_THROWS_WITH(ag::concat<double>({a, b}, 0), Contains("concat") && Contains("(2, 3)") && Contains("(4, 5)"));
   CHECK_THROWS_WITH(ag::stack<double>({a, b}, 0), Contains("stack"));

@@ -27,7 +27,22 @@ TEST_CASE("gradcheck: fused attention, softmax and linear, causal and full", "[g
       CHECK_GRADS([=](const V& x) { return ag::attention(x[0], x[1], x[2], causal, softmax); }, randd({2, 2, 4, 3}, 40),
                   randd({2, 2, 4, 3}, 41), randd({2, 2, 4, 3}, 42));
       CHECK_GRADS([=](const V& x) { return ag::attention(x[0], x[0], x[0], causal, softmax); }, randd({1, 2, 3, 2}, 43));
+      // in place from a fused projection (B, T, 3C): 2 heads of 3, read with a row stride of 18
+      CHECK_GRADS([=](const V& x) { return ag::attention_qkv(x[0], 2, causal, softmax); }, randd({2, 4, 18}, 44));
     }
+}
+
+TEST_CASE("attention_qkv equals attention on the sliced and permuted heads", "[attention]") {
+  const TensorD qkv = randd({3, 5, 24}, 45), w = randd({3, 5, 8}, 46);  // C = 8, 2 heads of 4
+  auto heads = [&](std::size_t which) {
+    return ag::permute(ag::reshape(ag::slice(qkv, 2, which * 8, which * 8 + 8), {3, 5, 2, 4}), {0, 2, 1, 3});
+  };
+  for (bool causal : {true, false}) {
+    const auto a = ag::attention_qkv(qkv, 2, causal).to_vector();
+    const auto b = ag::reshape(ag::permute(ag::attention(heads(0), heads(1), heads(2), causal), {0, 2, 1, 3}), {3, 5, 8}).to_vector();
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK_THAT(a[i], Catch::Matchers::WithinAbs(b[i], 1e-14));
+  }
 }
 
 TEST_CASE("gradcheck: reshape, permute, transpose", "[gradcheck][shape]") {

@@ -21,7 +21,8 @@ Run run_with_threads(int threads) {
   const TensorF att = ag::softmax(ag::masked_fill(ag::matmul(q, ag::transpose(h, 1, 2)), causal, -1e9f), -1);
   const TensorF heads = ag::reshape(q, {64, 4, 40, 12});                      // fused attention, 256 (b, h) tasks
   const TensorF fused = ag::reshape(ag::attention(heads, heads, heads, true), {64, 40, 48});
-  const TensorF y = ag::linear(ag::matmul(att, q) + fused, p[1], p[2]);       // batched GEMM, linear + bias
+  const TensorF qkv = ag::concat<float>({q, h, q}, 2);                         // (64, 40, 144)
+  const TensorF y = ag::linear(ag::matmul(att, q) + fused + ag::attention_qkv(qkv, 4, true), p[1], p[2]);  // batched GEMM
   const TensorF c = ag::cosine_similarity(ag::cumsum(y, 1), ag::reverse_cumsum(y, 1), -1);
   const TensorF loss = ag::mean(ag::exp(c)) + ag::sum(ag::logsumexp(y, 2)) * 1e-3f;
   loss.backward();
