@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <vector>
 
 #include "autograd/parallel.hpp"
 
@@ -12,8 +13,9 @@ namespace ag::blas {
 namespace {
 std::once_flag g_blas_init;
 void ensure_single_threaded() { std::call_once(g_blas_init, [] { openblas_set_num_threads(1); }); }
-// Rows of C per parallel block. Fixed (not derived from the thread count) for determinism.
-constexpr std::size_t kRowBlock = 256;
+// The most rows and columns of C in one parallel tile. Fixed (not derived from the thread count)
+// for determinism.
+constexpr std::size_t kRowBlock = 256, kColBlock = 64, kDepthBlock = 2048;
 
 inline CBLAS_TRANSPOSE tr(bool t) { return t ? CblasTrans : CblasNoTrans; }
 inline blasint bi(std::size_t v) { return static_cast<blasint>(v); }
@@ -49,19 +51,69 @@ void gemm<double>(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K,
   cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
 }
 
+namespace {
+// n split into the fewest blocks of at most `most`, of near-equal size: the block length.
+std::size_t even_block(std::size_t n, std::size_t most) {
+  const std::size_t blocks = std::max<std::size_t>(1, (n + most - 1) / most);
+  return (n + blocks - 1) / blocks;
+}
+}  // namespace
+
+// A weight gradient (few rows and columns, K = all B·T rows) in parallel: K is cut into fixed
+// chunks, each chunk's product goes to its own buffer, and the buffers are added in chunk order.
+// Cutting rows or columns instead would pack the long operands once per tile.
 template <class T>
-void gemm_rows_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
-                        std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
-  parallel_chunks(M, kRowBlock, [&](std::size_t m0, std::size_t m1) {
-    // Rows m0..m1 of op(A): row offset m0 of A, or column offset m0 when A is transposed.
-    const T* a = ta ? A + m0 : A + m0 * lda;
-    gemm<T>(ta, tb, m1 - m0, N, K, alpha, a, lda, B, ldb, beta, C + m0 * ldc, ldc);
+void gemm_split_k(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+                  const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
+  const std::size_t kb = even_block(K, kDepthBlock), chunks = (K + kb - 1) / kb;
+  std::vector<T> partial(chunks * M * N);
+  parallel_chunks(chunks, 1, [&](std::size_t c0, std::size_t c1) {
+    for (std::size_t c = c0; c < c1; ++c) {
+      const std::size_t k0 = c * kb, k1 = std::min(K, k0 + kb);
+      // Depth k0..k1: columns of A (rows when transposed), rows of B (columns when transposed).
+      const T* a = ta ? A + k0 * lda : A + k0;
+      const T* b = tb ? B + k0 : B + k0 * ldb;
+      gemm<T>(ta, tb, M, N, k1 - k0, alpha, a, lda, b, ldb, T(0), partial.data() + c * M * N, N);
+    }
+  });
+  parallel_chunks(M, rows_per_chunk(N * chunks), [&](std::size_t m0, std::size_t m1) {
+    for (std::size_t m = m0; m < m1; ++m)
+      for (std::size_t n = 0; n < N; ++n) {
+        T sum = partial[m * N + n];
+        for (std::size_t c = 1; c < chunks; ++c) sum += partial[(c * M + m) * N + n];
+        T& out = C[m * ldc + n];
+        out = beta == T(0) ? sum : beta * out + sum;
+      }
   });
 }
 
-template void gemm_rows_parallel<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*,
-                                        std::size_t, const float*, std::size_t, float, float*, std::size_t);
-template void gemm_rows_parallel<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*,
-                                         std::size_t, const double*, std::size_t, double, double*, std::size_t);
+template <class T>
+void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+                   const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
+  if (M == 0 || N == 0) return;
+  const std::size_t mb = even_block(M, kRowBlock), row_blocks = (M + mb - 1) / mb;
+  if (row_blocks < 4 && K >= 2 * kDepthBlock && !row_init)  // a weight gradient
+    return gemm_split_k(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  const std::size_t nb = row_blocks < 4 ? even_block(N, kColBlock) : N, col_blocks = (N + nb - 1) / nb;
+  parallel_chunks(row_blocks * col_blocks, 1, [&](std::size_t t0, std::size_t t1) {
+    for (std::size_t t = t0; t < t1; ++t) {
+      const std::size_t m0 = (t / col_blocks) * mb, m1 = std::min(M, m0 + mb);
+      const std::size_t n0 = (t % col_blocks) * nb, n1 = std::min(N, n0 + nb);
+      T* c = C + m0 * ldc + n0;
+      if (row_init)
+        for (std::size_t m = m0; m < m1; ++m) std::copy(row_init + n0, row_init + n1, C + m * ldc + n0);
+      // Rows m0..m1 of op(A) start at row m0 of A, or at column m0 when A is transposed; columns
+      // n0..n1 of op(B) at column n0 of B, or at its row n0 when B is transposed.
+      const T* a = ta ? A + m0 : A + m0 * lda;
+      const T* b = tb ? B + n0 * ldb : B + n0;
+      gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, row_init ? T(1) : beta, c, ldc);
+    }
+  });
+}
+
+template void gemm_parallel<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
+                                   const float*, std::size_t, float, float*, std::size_t, const float*);
+template void gemm_parallel<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*,
+                                    std::size_t, const double*, std::size_t, double, double*, std::size_t, const double*);
 
 }  // namespace ag::blas

@@ -41,14 +41,14 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
     out_shape.back() = N;
     const std::size_t BM = numel(batch_of(a.shape())) * M;
     Tensor<T> out = Tensor<T>::empty(out_shape);
-    blas::gemm_rows_parallel<T>(false, false, BM, N, K, T(1), a.data(), K, b.data(), N, T(0), out.data(), N);
+    blas::gemm_parallel<T>(false, false, BM, N, K, T(1), a.data(), K, b.data(), N, T(0), out.data(), N);
     if (needs_grad<T>({&a, &b})) {
       record("matmul", out, [ai = a.impl_ptr(), bi = b.impl_ptr(), oi = out.impl_ptr().get(), BM, N, K] {
         const T* g = grad_of(*oi);  // (BM, N)
         if (T* da = grad_sink(*ai, ai->shape, "matmul"))  // dA (BM, K) += dC (BM, N) · Bᵀ
-          blas::gemm_rows_parallel<T>(false, true, BM, K, N, T(1), g, N, bi->data->data(), N, T(1), da, K);
+          blas::gemm_parallel<T>(false, true, BM, K, N, T(1), g, N, bi->data->data(), N, T(1), da, K);
         if (T* db = grad_sink(*bi, Shape{K, N}, "matmul"))  // dB (K, N) += Aᵀ (K, BM) · dC (BM, N)
-          blas::gemm_rows_parallel<T>(true, false, K, N, BM, T(1), ai->data->data(), K, g, N, T(1), db, N);
+          blas::gemm_parallel<T>(true, false, K, N, BM, T(1), ai->data->data(), K, g, N, T(1), db, N);
       });
     }
     return out;
@@ -101,18 +101,17 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   out_shape.back() = OUT;
   Tensor<T> y = Tensor<T>::empty(out_shape);
   T* yp = y.data();
-  if (b.defined()) {  // start from the bias, then accumulate the product onto it (beta = 1)
-    for (std::size_t r = 0; r < R; ++r) std::copy_n(b.data(), OUT, yp + r * OUT);
-  }
-  blas::gemm_rows_parallel<T>(false, true, R, OUT, IN, T(1), x.data(), IN, w.data(), IN, T(b.defined() ? 1 : 0), yp, OUT);
+  // each row starts as the bias, then the product is accumulated onto it
+  blas::gemm_parallel<T>(false, true, R, OUT, IN, T(1), x.data(), IN, w.data(), IN, T(0), yp, OUT,
+                         b.defined() ? b.data() : nullptr);
   const bool has_bias = b.defined();
   if (has_bias ? needs_grad<T>({&x, &w, &b}) : needs_grad<T>({&x, &w})) {
     record("linear", y, [xi = x.impl_ptr(), wi = w.impl_ptr(), bi = b.impl_ptr(), yi = y.impl_ptr().get(), R, IN, OUT] {
       const T* g = grad_of(*yi);
       if (T* dx = grad_sink(*xi, xi->shape, "linear"))
-        blas::gemm_rows_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, wi->data->data(), IN, T(1), dx, IN);
+        blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, wi->data->data(), IN, T(1), dx, IN);
       if (T* dw = grad_sink(*wi, Shape{OUT, IN}, "linear"))
-        blas::gemm_rows_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, xi->data->data(), IN, T(1), dw, IN);
+        blas::gemm_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, xi->data->data(), IN, T(1), dw, IN);
       if (bi)
         if (T* db = grad_sink(*bi, Shape{OUT}, "linear"))
           add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });

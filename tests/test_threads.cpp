@@ -13,15 +13,15 @@ struct Run {
 
 Run run_with_threads(int threads) {
   ag::set_num_threads(threads);
-  std::vector<TensorF> p{randf({64, 40, 48}, 1), randf({48, 48}, 2, 0.2), randf({48}, 3), randf({48}, 4)};
+  std::vector<TensorF> p{randf({128, 40, 48}, 1), randf({48, 48}, 2, 0.2), randf({48}, 3), randf({48}, 4)};
   for (auto& t : p) t.requires_grad_();
   const ag::Mask causal = ag::causal_mask(40);
   const TensorF h = ag::layer_norm(p[0], p[2], p[3], 1e-5f);                  // rows, dgamma/dbeta partials
-  const TensorF q = ag::gelu(ag::matmul(h, p[1]));                            // folded GEMM (2560 rows), elementwise
+  const TensorF q = ag::gelu(ag::matmul(h, p[1]));  // folded GEMM (5120 rows: dW splits K), elementwise
   const TensorF att = ag::softmax(ag::masked_fill(ag::matmul(q, ag::transpose(h, 1, 2)), causal, -1e9f), -1);
-  const TensorF heads = ag::reshape(q, {64, 4, 40, 12});                      // fused attention, 256 (b, h) tasks
-  const TensorF fused = ag::reshape(ag::attention(heads, heads, heads, true), {64, 40, 48});
-  const TensorF qkv = ag::concat<float>({q, h, q}, 2);                         // (64, 40, 144)
+  const TensorF heads = ag::reshape(q, {128, 4, 40, 12});                      // fused attention, 512 (b, h) tasks
+  const TensorF fused = ag::reshape(ag::attention(heads, heads, heads, true), {128, 40, 48});
+  const TensorF qkv = ag::concat<float>({q, h, q}, 2);                         // (128, 40, 144)
   const TensorF y = ag::linear(ag::matmul(att, q) + fused + ag::attention_qkv(qkv, 4, true), p[1], p[2]);  // batched GEMM
   const TensorF c = ag::cosine_similarity(ag::cumsum(y, 1), ag::reverse_cumsum(y, 1), -1);
   const TensorF loss = ag::mean(ag::exp(c)) + ag::sum(ag::logsumexp(y, 2)) * 1e-3f;
