@@ -64,6 +64,22 @@ void for_each_chunk(std::size_t n, F&& f, P... ptrs) {
   parallel_chunks(n, kElementChunk, [&](std::size_t b, std::size_t e) { f(flat(ptrs + b, e - b)...); });
 }
 
+// sum_{i < n} f(i), in 16 interleaved partial sums added in a fixed order at the end. Without
+// -ffast-math a single running sum cannot be vectorised (it would reorder the additions); 16
+// independent lanes can, and the order is still fixed, so the result is deterministic.
+template <class T, class F>
+T lane_sum(std::size_t n, F f) {
+  constexpr std::size_t L = 16;
+  T lane[L] = {};
+  std::size_t i = 0;
+  for (; i + L <= n; i += L)
+    for (std::size_t l = 0; l < L; ++l) lane[l] += f(i + l);
+  for (std::size_t l = 0; i < n; ++i, ++l) lane[l] += f(i);
+  T s = 0;
+  for (std::size_t l = 0; l < L; ++l) s += lane[l];
+  return s;
+}
+
 // dst[c] += sum over rows r < R of value(r, c), for c < C: the reduction behind bias and LayerNorm
 // parameter gradients. Rows are cut into fixed chunks whose partial sums (in double) are added in
 // chunk order, so the result does not depend on the thread count.

@@ -115,14 +115,12 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
   parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
       const T* xr = xp + r * C;
-      double m = 0, v = 0;
-      for (std::size_t c = 0; c < C; ++c) m += xr[c];
-      m /= static_cast<double>(C);
-      for (std::size_t c = 0; c < C; ++c) v += (xr[c] - m) * (xr[c] - m);
-      const double s = 1.0 / std::sqrt(v / static_cast<double>(C) + static_cast<double>(eps));
-      (*mean)[r] = static_cast<T>(m);
-      (*rstd)[r] = static_cast<T>(s);
-      for (std::size_t c = 0; c < C; ++c) yp[r * C + c] = static_cast<T>((xr[c] - m) * s) * gp[c] + bp[c];
+      const T m = lane_sum<T>(C, [&](std::size_t c) { return xr[c]; }) / static_cast<T>(C);
+      const T v = lane_sum<T>(C, [&](std::size_t c) { return (xr[c] - m) * (xr[c] - m); }) / static_cast<T>(C);
+      const T s = T(1) / std::sqrt(v + eps);
+      (*mean)[r] = m;
+      (*rstd)[r] = s;
+      for (std::size_t c = 0; c < C; ++c) yp[r * C + c] = (xr[c] - m) * s * gp[c] + bp[c];
     }
   });
   if (needs_grad<T>({&x, &gamma, &beta})) {
@@ -133,18 +131,11 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
       if (T* dx = grad_sink(*xi, yi->shape, "layer_norm")) {
         parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
           for (std::size_t r = r0; r < r1; ++r) {
-            double dn_mean = 0, dn_n_mean = 0;
-            for (std::size_t c = 0; c < C; ++c) {
-              const double n = (xv[r * C + c] - mu[r]) * rs[r], dn = g[r * C + c] * gam[c];
-              dn_mean += dn;
-              dn_n_mean += dn * n;
-            }
-            dn_mean /= static_cast<double>(C);
-            dn_n_mean /= static_cast<double>(C);
-            for (std::size_t c = 0; c < C; ++c) {
-              const double n = (xv[r * C + c] - mu[r]) * rs[r], dn = g[r * C + c] * gam[c];
-              dx[r * C + c] += static_cast<T>(rs[r] * (dn - dn_mean - n * dn_n_mean));
-            }
+            const T *gr = g + r * C, *xr = xv + r * C;
+            const T m = mu[r], s = rs[r];
+            const T dn_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gam[c]; }) / static_cast<T>(C);
+            const T dn_n_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gam[c] * (xr[c] - m) * s; }) / static_cast<T>(C);
+            for (std::size_t c = 0; c < C; ++c) dx[r * C + c] += s * (gr[c] * gam[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
           }
         });
       }
