@@ -57,6 +57,15 @@ std::size_t even_block(std::size_t n, std::size_t most) {
   const std::size_t blocks = std::max<std::size_t>(1, (n + most - 1) / most);
   return (n + blocks - 1) / blocks;
 }
+
+// Rows of C per tile: at most kRowBlock, in a number of tiles that is a multiple of 4 once there is
+// more than one, so 2 or 4 threads get equal shares. Every tile repacks all of op(B), so tiles
+// should be as tall as balance allows.
+std::size_t row_block(std::size_t M) {
+  std::size_t blocks = (M + kRowBlock - 1) / kRowBlock;
+  if (blocks > 1) blocks = (blocks + 3) / 4 * 4;
+  return (M + blocks - 1) / blocks;
+}
 }  // namespace
 
 // A weight gradient (few rows and columns, K = all B·T rows) in parallel: K is cut into fixed
@@ -91,7 +100,7 @@ template <class T>
 void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                    const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
   if (M == 0 || N == 0) return;
-  const std::size_t mb = even_block(M, kRowBlock), row_blocks = (M + mb - 1) / mb;
+  const std::size_t mb = row_block(M), row_blocks = (M + mb - 1) / mb;
   if (row_blocks < 4 && K >= 2 * kDepthBlock && !row_init)  // a weight gradient
     return gemm_split_k(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   const std::size_t nb = row_blocks < 4 ? even_block(N, kColBlock) : N, col_blocks = (N + nb - 1) / nb;
@@ -100,13 +109,14 @@ void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K
       const std::size_t m0 = (t / col_blocks) * mb, m1 = std::min(M, m0 + mb);
       const std::size_t n0 = (t % col_blocks) * nb, n1 = std::min(N, n0 + nb);
       T* c = C + m0 * ldc + n0;
-      if (row_init)
-        for (std::size_t m = m0; m < m1; ++m) std::copy(row_init + n0, row_init + n1, C + m * ldc + n0);
       // Rows m0..m1 of op(A) start at row m0 of A, or at column m0 when A is transposed; columns
       // n0..n1 of op(B) at column n0 of B, or at its row n0 when B is transposed.
       const T* a = ta ? A + m0 : A + m0 * lda;
       const T* b = tb ? B + n0 * ldb : B + n0;
-      gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, row_init ? T(1) : beta, c, ldc);
+      gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, beta, c, ldc);
+      if (row_init)  // while the tile is in cache
+        for (std::size_t m = 0; m < m1 - m0; ++m)
+          for (std::size_t n = 0; n < n1 - n0; ++n) c[m * ldc + n] += row_init[n0 + n];
     }
   });
 }

@@ -22,7 +22,7 @@ template <class T>
 bool needs_grad(std::initializer_list<const Tensor<T>*> inputs) {
   if (!grad_enabled()) return false;
   for (auto* t : inputs)
-    if (t->requires_grad()) return true;
+    if (t->defined() && t->requires_grad()) return true;  // an undefined tensor (no bias) needs none
   return false;
 }
 

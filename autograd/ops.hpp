@@ -49,7 +49,17 @@ template <class T> Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape
 // promoted (reshape it explicitly).
 template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b);
 // x (..., IN) · Wᵀ + b with W (OUT, IN) as PyTorch stores it; pass an undefined b for no bias.
-template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Tensor<T>());
+template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Tensor<T>(),
+                                    const Tensor<T>& residual = Tensor<T>());
+
+// ---------------------------------------------------------------- fused sublayers (ops_fused.cpp)
+// LN(x) Wᵀ + b, keeping only x and LN's row statistics for backward (LN(x) is recomputed).
+template <class T>
+Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& w,
+                    const Tensor<T>& b, T eps);
+// residual + gelu(a) Wᵀ + b, keeping a for backward (gelu(a) is recomputed).
+template <class T>
+Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& residual);
 
 // ---------------------------------------------------------------- shape (ops_shape.cpp)
 template <class T> Tensor<T> reshape(const Tensor<T>& x, const std::vector<long>& shape);  // one -1 allowed

@@ -52,9 +52,9 @@ void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* v
       if (softmax) {
         T m = -std::numeric_limits<T>::infinity();
         for (std::size_t j = 0; j < n; ++j) m = std::max(m, row[j]);
-        double sum = 0;
-        for (std::size_t j = 0; j < n; ++j) sum += (row[j] = std::exp(row[j] - m));
-        const T inv = static_cast<T>(1.0 / sum);
+        auto v = flat(row, n);
+        xt::noalias(v) = xt::exp(v - m);  // xsimd's vectorised exp
+        const T inv = T(1) / lane_sum<T>(n, [row](std::size_t j) { return row[j]; });
         for (std::size_t j = 0; j < n; ++j) row[j] *= inv;
       }
       for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
@@ -81,9 +81,8 @@ void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K,
       const T* prow = p + r * Tn;
       const std::size_t n = causal ? r + 1 : Tn;
       if (softmax) {
-        double dot = 0;
-        for (std::size_t j = 0; j < n; ++j) dot += row[j] * prow[j];
-        for (std::size_t j = 0; j < n; ++j) row[j] = prow[j] * (row[j] - static_cast<T>(dot));
+        const T dot = lane_sum<T>(n, [row, prow](std::size_t j) { return row[j] * prow[j]; });
+        for (std::size_t j = 0; j < n; ++j) row[j] = prow[j] * (row[j] - dot);
       }
       for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
     }

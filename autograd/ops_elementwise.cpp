@@ -5,6 +5,7 @@
 
 #include <xtensor/xmath.hpp>
 
+#include "autograd/kernels.hpp"
 #include "autograd/op_util.hpp"
 #include "autograd/ops.hpp"
 
@@ -221,24 +222,10 @@ Tensor<T> relu(const Tensor<T>& x) {
                               [](const auto& g, const auto& y) { return xt::where(y > T(0), g, T(0)); });
 }
 
-// GELU, tanh form (GPT-2): y = x/2 · (1 + tanh u), u = sqrt(2/π) · (x + 0.044715 x³)
-//   dy/dx = (1 + tanh u)/2 + x/2 · (1 - tanh² u) · sqrt(2/π) · (1 + 3 · 0.044715 x²)
-// The tanh is written twice in backward on purpose: an `auto t = xt::tanh(...)` local would be
-// captured by reference by the returned lazy expression and dangle.
-template <class T>
-constexpr T kGeluK = T(0.7978845608028654);  // sqrt(2/pi)
-template <class T>
-constexpr T kGeluC = T(0.044715);
-
+// GELU, tanh form (GPT-2); the formulas are in kernels.hpp, shared with the fused gelu_linear.
 template <class T>
 Tensor<T> gelu(const Tensor<T>& x) {
-  return unary<Saves::Input>(
-      "gelu", x, [](const auto& v) { return T(0.5) * v * (T(1) + xt::tanh(kGeluK<T> * (v + kGeluC<T> * v * v * v))); },
-      [](const auto& g, const auto& v) {
-        return g * (T(0.5) * (T(1) + xt::tanh(kGeluK<T> * (v + kGeluC<T> * v * v * v))) +
-                    T(0.5) * v * (T(1) - xt::square(xt::tanh(kGeluK<T> * (v + kGeluC<T> * v * v * v)))) * kGeluK<T> *
-                        (T(1) + T(3) * kGeluC<T> * v * v));
-      });
+  return unary<Saves::Input>("gelu", x, Gelu{}, GeluGrad{});
 }
 
 #define AG_INSTANTIATE(T)                                          \

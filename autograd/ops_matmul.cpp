@@ -4,6 +4,7 @@
 //  * backward is two more GEMMs with transpose flags, never an explicit transposed copy:
 //      dA = dC · Bᵀ   (…, M, K)        dB = Aᵀ · dC   (…, K, N)
 #include "autograd/blas.hpp"
+#include "autograd/kernels.hpp"
 #include "autograd/op_util.hpp"
 #include "autograd/ops.hpp"
 
@@ -87,11 +88,12 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   return out;
 }
 
-// y (R, OUT) = x (R, IN) · Wᵀ + b, with W stored (OUT, IN) as in PyTorch and R all leading dims of x:
-// one GEMM with a transpose flag, no transposed copy of W. b may be undefined (no bias).
-//   dx (R, IN) += dy · W        dW (OUT, IN) += dyᵀ · x        db (OUT) += sum_r dy
+// y (R, OUT) = x (R, IN) · Wᵀ + b (+ residual), with W stored (OUT, IN) as in PyTorch and R all
+// leading dims of x (kernels in kernels.hpp). b and residual may be undefined. The residual form is
+// the transformer's "x + proj(h)" as one op: the projection is never stored on its own.
+//   dx (R, IN) += dy · W        dW (OUT, IN) += dyᵀ · x        db (OUT) += sum_r dy        dres += dy
 template <class T>
-Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& residual) {
   if (x.dim() < 1 || w.dim() != 2 || x.shape().back() != w.shape()[1] || (b.defined() && b.shape() != Shape{w.shape()[0]}))
     throw ShapeError("linear: x " + shape_str(x.shape()) + " needs weight (OUT, " +
                      (x.dim() ? std::to_string(x.shape().back()) : "?") + ") and bias (OUT), got weight " +
@@ -99,30 +101,29 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
   const std::size_t IN = w.shape()[1], OUT = w.shape()[0], R = x.numel() / std::max<std::size_t>(IN, 1);
   Shape out_shape = x.shape();
   out_shape.back() = OUT;
+  if (residual.defined() && residual.shape() != out_shape)
+    throw ShapeError("linear: the residual must have the output's shape " + shape_str(out_shape) + ", got " +
+                     shape_str(residual.shape()));
   Tensor<T> y = Tensor<T>::empty(out_shape);
-  T* yp = y.data();
-  // each row starts as the bias, then the product is accumulated onto it
-  blas::gemm_parallel<T>(false, true, R, OUT, IN, T(1), x.data(), IN, w.data(), IN, T(0), yp, OUT,
-                         b.defined() ? b.data() : nullptr);
-  const bool has_bias = b.defined();
-  if (has_bias ? needs_grad<T>({&x, &w, &b}) : needs_grad<T>({&x, &w})) {
-    record("linear", y, [xi = x.impl_ptr(), wi = w.impl_ptr(), bi = b.impl_ptr(), yi = y.impl_ptr().get(), R, IN, OUT] {
+  if (residual.defined())
+    for_each_chunk(y.numel(), [](auto yv, auto rv) { xt::noalias(yv) = rv; }, y.data(), residual.data());
+  linear_forward(x.data(), w.data(), b.defined() ? b.data() : nullptr, R, IN, OUT, T(residual.defined() ? 1 : 0), y.data());
+  if (needs_grad<T>({&x, &w, &b, &residual})) {
+    record("linear", y, [xi = x.impl_ptr(), wi = w.impl_ptr(), bi = b.impl_ptr(), ri = residual.impl_ptr(),
+                         yi = y.impl_ptr().get(), R, IN, OUT] {
       const T* g = grad_of(*yi);
-      if (T* dx = grad_sink(*xi, xi->shape, "linear"))
-        blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, wi->data->data(), IN, T(1), dx, IN);
-      if (T* dw = grad_sink(*wi, Shape{OUT, IN}, "linear"))
-        blas::gemm_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, xi->data->data(), IN, T(1), dw, IN);
-      if (bi)
-        if (T* db = grad_sink(*bi, Shape{OUT}, "linear"))
-          add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });
+      linear_backward(g, xi->data->data(), wi->data->data(), R, IN, OUT, grad_sink(*xi, xi->shape, "linear"),
+                      grad_sink(*wi, Shape{OUT, IN}, "linear"), bi ? grad_sink(*bi, Shape{OUT}, "linear") : nullptr);
+      if (T* dr = ri ? grad_sink(*ri, yi->shape, "linear") : nullptr)
+        for_each_chunk(numel(yi->shape), [](auto d, auto gv) { xt::noalias(d) += gv; }, dr, g);
     });
   }
   return y;
 }
 
 template Tensor<float> matmul(const Tensor<float>&, const Tensor<float>&);
-template Tensor<float> linear(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&);
-template Tensor<double> linear(const Tensor<double>&, const Tensor<double>&, const Tensor<double>&);
+template Tensor<float> linear(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&, const Tensor<float>&);
+template Tensor<double> linear(const Tensor<double>&, const Tensor<double>&, const Tensor<double>&, const Tensor<double>&);
 template Tensor<double> matmul(const Tensor<double>&, const Tensor<double>&);
 
 }  // namespace ag

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/kernels.hpp"
 #include "autograd/op_util.hpp"
 #include "autograd/ops.hpp"
 
@@ -110,39 +111,13 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
   const std::size_t C = x.shape().back(), R = x.numel() / std::max<std::size_t>(C, 1);
   Tensor<T> y = Tensor<T>::empty(x.shape());
   auto mean = std::make_shared<std::vector<T>>(R), rstd = std::make_shared<std::vector<T>>(R);
-  const T *xp = x.data(), *gp = gamma.data(), *bp = beta.data();
-  T* yp = y.data();
-  parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r) {
-      const T* xr = xp + r * C;
-      const T m = lane_sum<T>(C, [&](std::size_t c) { return xr[c]; }) / static_cast<T>(C);
-      const T v = lane_sum<T>(C, [&](std::size_t c) { return (xr[c] - m) * (xr[c] - m); }) / static_cast<T>(C);
-      const T s = T(1) / std::sqrt(v + eps);
-      (*mean)[r] = m;
-      (*rstd)[r] = s;
-      for (std::size_t c = 0; c < C; ++c) yp[r * C + c] = (xr[c] - m) * s * gp[c] + bp[c];
-    }
-  });
+  layer_norm_rows(x.data(), gamma.data(), beta.data(), eps, R, C, y.data(), mean->data(), rstd->data());
   if (needs_grad<T>({&x, &gamma, &beta})) {
     record("layer_norm", y, [xi = x.impl_ptr(), gi = gamma.impl_ptr(), bi = beta.impl_ptr(), yi = y.impl_ptr().get(),
                              mean, rstd, R, C] {
-      const T *g = grad_of(*yi), *xv = xi->data->data(), *gam = gi->data->data();
-      const T *mu = mean->data(), *rs = rstd->data();
-      if (T* dx = grad_sink(*xi, yi->shape, "layer_norm")) {
-        parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
-          for (std::size_t r = r0; r < r1; ++r) {
-            const T *gr = g + r * C, *xr = xv + r * C;
-            const T m = mu[r], s = rs[r];
-            const T dn_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gam[c]; }) / static_cast<T>(C);
-            const T dn_n_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gam[c] * (xr[c] - m) * s; }) / static_cast<T>(C);
-            for (std::size_t c = 0; c < C; ++c) dx[r * C + c] += s * (gr[c] * gam[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
-          }
-        });
-      }
-      if (T* dgamma = grad_sink(*gi, gi->shape, "layer_norm"))
-        add_column_sums(R, C, dgamma, [&](std::size_t r, std::size_t c) { return g[r * C + c] * (xv[r * C + c] - mu[r]) * rs[r]; });
-      if (T* dbeta = grad_sink(*bi, bi->shape, "layer_norm"))
-        add_column_sums(R, C, dbeta, [&](std::size_t r, std::size_t c) { return g[r * C + c]; });
+      layer_norm_backward(grad_of(*yi), xi->data->data(), gi->data->data(), mean->data(), rstd->data(), R, C,
+                          grad_sink(*xi, yi->shape, "layer_norm"), grad_sink(*gi, gi->shape, "layer_norm"),
+                          grad_sink(*bi, bi->shape, "layer_norm"));
     });
   }
   return y;

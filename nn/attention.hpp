@@ -51,6 +51,10 @@ class SelfAttention : public Module<T> {
     return ag::reshape(ag::permute(ag::matmul(att, v), {0, 2, 1, 3}), {B, Tn, C});  // (B, T, C)
   }
 
+  std::size_t n_head() const { return n_head_; }
+  bool causal() const { return causal_; }
+  AttentionKind kind() const { return kind_; }
+
   Linear<T> c_attn, c_proj;
   bool fused = true;  // false: the composed reference path
 

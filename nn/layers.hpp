@@ -43,6 +43,7 @@ class LayerNorm : public Module<T> {
     bias = this->register_parameter("bias", ag::Tensor<T>::zeros({dim}));
   }
   ag::Tensor<T> operator()(const ag::Tensor<T>& x) const { return ag::layer_norm(x, weight, bias, eps_); }
+  T eps() const { return eps_; }
 
   ag::Tensor<T> weight, bias;
 

@@ -65,6 +65,8 @@ class MLP : public Module<T> {
     return mlp_proj(act_ == Activation::Gelu ? ag::gelu(a) : ag::relu(a));
   }
 
+  Activation activation() const { return act_; }
+
   Linear<T> c_fc, mlp_proj;
 
  private:
@@ -73,6 +75,12 @@ class MLP : public Module<T> {
 
 // Pre-LN block: x + attn(ln_1 x), then x + mlp(ln_2 x). Without FFN: only the attention sublayer.
 // Without LayerNorm: x + attn(x), then x + mlp(x).
+//
+// The pre-LN GELU block runs as four fused ops (ops_fused.cpp, ops_attention.cpp):
+//   qkv = ln_linear(x; ln_1, c_attn)    x = linear(attention_qkv(qkv); c_proj) + x
+//   a   = ln_linear(x; ln_2, c_fc)      x = gelu_linear(a; mlp_proj) + x
+// which keep 6 activations per layer for backward instead of 11. `fused = false` runs the same
+// block module by module: the reference it is tested against.
 template <class T>
 class Block : public Module<T> {
  public:
@@ -93,10 +101,20 @@ class Block : public Module<T> {
     }
   }
   ag::Tensor<T> operator()(ag::Tensor<T> x) const {  // (B, T, C) -> (B, T, C)
+    if (fused && ln_1 && (!mlp || mlp->activation() == Activation::Gelu)) {
+      const auto qkv = ag::ln_linear(x, ln_1->weight, ln_1->bias, attn.c_attn.weight, attn.c_attn.bias, ln_1->eps());
+      const bool softmax = attn.kind() == AttentionKind::Softmax;
+      x = ag::linear(ag::attention_qkv(qkv, attn.n_head(), attn.causal(), softmax), attn.c_proj.weight, attn.c_proj.bias, x);
+      if (!mlp) return x;
+      const auto a = ag::ln_linear(x, ln_2->weight, ln_2->bias, mlp->c_fc.weight, mlp->c_fc.bias, ln_2->eps());
+      return ag::gelu_linear(a, mlp->mlp_proj.weight, mlp->mlp_proj.bias, x);
+    }
     x = x + attn(ln_1 ? (*ln_1)(x) : x);
     if (mlp) x = x + (*mlp)(ln_2 ? (*ln_2)(x) : x);
     return x;
   }
+
+  bool fused = true;  // false: module by module (and set attn.fused = false for the composed attention too)
 
   std::unique_ptr<LayerNorm<T>> ln_1;
   SelfAttention<T> attn;

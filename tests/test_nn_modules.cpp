@@ -88,6 +88,36 @@ TEST_CASE("gradcheck: Block without LayerNorm, with a ReLU FFN of its own width 
   for (std::size_t o = 0; o < 6; ++o) CHECK_THAT(got[o], Catch::Matchers::WithinAbs(expect[o], 1e-15));
 }
 
+TEST_CASE("fused pre-LN Block equals the Block run module by module, values and gradients", "[nn][fused]") {
+  for (bool ffn : {true, false})
+    for (auto kind : {nn::AttentionKind::Softmax, nn::AttentionKind::Linear}) {
+      INFO("ffn " << ffn << " softmax " << (kind == nn::AttentionKind::Softmax));
+      nn::ModelConfig c = tiny(kind, true, ffn);
+      c.n_embd = 12, c.n_head = 3;
+      ag::Rng rng(40);
+      nn::Block<double> block(c, rng);
+      for (auto& p : block.parameters())  // LayerNorm's 1 and 0 would hide a swapped gamma and beta
+        for (std::size_t i = 0; i < p.numel(); ++i) p.data()[i] += 0.1 * rng.normal();
+      const TensorD x = randd({2, 5, 12}, 41), w = randd({2, 5, 12}, 42);
+      auto run = [&](bool fused) {
+        block.fused = block.attn.fused = fused;
+        block.zero_grad();
+        TensorD xi = TensorD::from_vector(x.shape(), x.to_vector());
+        xi.requires_grad_();
+        const TensorD y = block(xi);
+        ag::sum(y * w).backward();
+        std::vector<std::vector<double>> r{y.to_vector(), xi.grad().to_vector()};
+        for (auto& p : block.parameters()) r.push_back(p.grad().to_vector());
+        return r;
+      };
+      const auto fused = run(true), composed = run(false);
+      for (std::size_t i = 0; i < fused.size(); ++i) {
+        INFO("output, dx, then the parameters' gradients: #" << i);
+        for (std::size_t k = 0; k < fused[i].size(); ++k) CHECK_THAT(fused[i][k], Catch::Matchers::WithinAbs(composed[i][k], 1e-12));
+      }
+    }
+}
+
 TEST_CASE("fused attention equals the composition of primitive ops, values and gradients", "[nn][attention]") {
   for (auto kind : {nn::AttentionKind::Softmax, nn::AttentionKind::Linear})
     for (bool causal : {true, false}) {

@@ -1,0 +1,100 @@
+// Kernels shared by an op and the fused ops built from it (ops_fused.cpp): the tanh-form GELU and
+// its derivative as xtensor expressions, and LayerNorm's row loops. Internal to the engine.
+#pragma once
+#include <cmath>
+
+#include <xtensor/xmath.hpp>
+
+#include "autograd/blas.hpp"
+#include "autograd/op_util.hpp"
+
+namespace ag::detail {
+
+// y (R, OUT) = x (R, IN) · Wᵀ + b + beta · y, with W stored (OUT, IN) as in PyTorch: one GEMM with a
+// transpose flag, no transposed copy of W. b may be null.
+template <class T>
+void linear_forward(const T* x, const T* w, const T* b, std::size_t R, std::size_t IN, std::size_t OUT, T beta, T* y) {
+  blas::gemm_parallel<T>(false, true, R, OUT, IN, T(1), x, IN, w, IN, beta, y, OUT, b);
+}
+
+// dx (R, IN) += dy · W,  dW (OUT, IN) += dyᵀ · x,  db (OUT) += Σ_r dy. Any of dx, dw, db may be null.
+template <class T>
+void linear_backward(const T* g, const T* x, const T* w, std::size_t R, std::size_t IN, std::size_t OUT, T* dx, T* dw,
+                     T* db) {
+  if (dx) blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, w, IN, T(1), dx, IN);
+  if (dw) blas::gemm_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, x, IN, T(1), dw, IN);
+  if (db) add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });
+}
+
+// GELU, tanh form (GPT-2): y = x/2 · (1 + tanh u), u = sqrt(2/π) · (x + 0.044715 x³)
+//   dy/dx = (1 + tanh u)/2 + x/2 · (1 - tanh² u) · sqrt(2/π) · (1 + 3 · 0.044715 x²)
+// Both return lazy expressions over v (and g): evaluate them before v goes away. An expression
+// keeps a named local (a scalar or a sub-expression) by reference, so it would dangle once the
+// function returns: the constants are written as temporaries and the tanh twice, on purpose.
+struct Gelu {
+  template <class E>
+  auto operator()(const E& v) const {
+    using T = typename E::value_type;
+    return T(0.5) * v * (T(1) + xt::tanh(T(kK) * (v + T(kC) * v * v * v)));
+  }
+  static constexpr double kK = 0.7978845608028654, kC = 0.044715;  // sqrt(2/π), and the cubic's weight
+};
+struct GeluGrad {  // dy · gelu'(v)
+  template <class G, class E>
+  auto operator()(const G& g, const E& v) const {
+    using T = typename E::value_type;  // constants as temporaries: the expression keeps them by value
+    return g * (T(0.5) * (T(1) + xt::tanh(T(Gelu::kK) * (v + T(Gelu::kC) * v * v * v))) +
+                T(0.5) * v * (T(1) - xt::square(xt::tanh(T(Gelu::kK) * (v + T(Gelu::kC) * v * v * v)))) * T(Gelu::kK) *
+                    (T(1) + T(3 * Gelu::kC) * v * v));
+  }
+};
+
+// LayerNorm of R rows of C: y = (x - mean) · rstd · γ + β, with mean and rstd of each row stored.
+// Row sums go through lane_sum (vectorised, in a fixed order).
+template <class T>
+void layer_norm_rows(const T* x, const T* gamma, const T* beta, T eps, std::size_t R, std::size_t C, T* y, T* mean,
+                     T* rstd) {
+  parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * C;
+      const T m = lane_sum<T>(C, [&](std::size_t c) { return xr[c]; }) / static_cast<T>(C);
+      const T v = lane_sum<T>(C, [&](std::size_t c) { return (xr[c] - m) * (xr[c] - m); }) / static_cast<T>(C);
+      const T s = T(1) / std::sqrt(v + eps);
+      mean[r] = m, rstd[r] = s;
+      for (std::size_t c = 0; c < C; ++c) y[r * C + c] = (xr[c] - m) * s * gamma[c] + beta[c];
+    }
+  });
+}
+
+// The same y from stored statistics: how fused ops recompute LN(x) in backward instead of keeping it.
+template <class T>
+void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, const T* rstd, std::size_t R, std::size_t C,
+                      T* y) {
+  parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r)
+      for (std::size_t c = 0; c < C; ++c) y[r * C + c] = (x[r * C + c] - mean[r]) * rstd[r] * gamma[c] + beta[c];
+  });
+}
+
+// Backward, with n = (x - mean) · rstd and dn = dy · γ:
+//   dβ += Σ_r dy,  dγ += Σ_r dy · n,  dx += rstd · (dn - mean_c(dn) - n · mean_c(dn · n))
+// Any of dx, dgamma, dbeta may be null.
+template <class T>
+void layer_norm_backward(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t R, std::size_t C,
+                         T* dx, T* dgamma, T* dbeta) {
+  if (dx)
+    parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r) {
+        const T *gr = g + r * C, *xr = x + r * C;
+        const T m = mean[r], s = rstd[r];
+        const T dn_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c]; }) / static_cast<T>(C);
+        const T dn_n_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c] * (xr[c] - m) * s; }) / static_cast<T>(C);
+        for (std::size_t c = 0; c < C; ++c) dx[r * C + c] += s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
+      }
+    });
+  if (dgamma)
+    add_column_sums(R, C, dgamma, [&](std::size_t r, std::size_t c) { return g[r * C + c] * (x[r * C + c] - mean[r]) * rstd[r]; });
+  if (dbeta) add_column_sums(R, C, dbeta, [&](std::size_t r, std::size_t c) { return g[r * C + c]; });
+}
+
+}  // namespace ag::detail

@@ -1,0 +1,47 @@
+// The fused sublayer ops (ops_fused.cpp, and linear's residual form): double-precision gradient
+// checks, inputs used twice, and equality with the ops they fuse.
+#include "testing.hpp"
+
+using namespace agtest;
+using Catch::Matchers::Contains;
+using V = std::vector<TensorD>;
+
+TEST_CASE("gradcheck: linear with a residual, and with x as its own residual", "[gradcheck][fused]") {
+  CHECK_GRADS([](const V& x) { return ag::linear(x[0], x[1], x[2], x[3]); }, randd({2, 3, 4}, 1), randd({5, 4}, 2),
+              randd({5}, 3), randd({2, 3, 5}, 4));
+  CHECK_GRADS([](const V& x) { return ag::linear(x[0], x[1], x[2], x[0]); }, randd({3, 4}, 5), randd({4, 4}, 6), randd({4}, 7));
+}
+
+TEST_CASE("gradcheck: ln_linear and gelu_linear, inputs reused", "[gradcheck][fused]") {
+  CHECK_GRADS([](const V& x) { return ag::ln_linear(x[0], x[1], x[2], x[3], x[4], 1e-5); }, randd({2, 3, 6}, 8),
+              randd({6}, 9), randd({6}, 10), randd({4, 6}, 11), randd({4}, 12));
+  // the same (6) vector as gamma and as beta, and a row mean of 100 (LayerNorm's cancellation)
+  CHECK_GRADS([](const V& x) { return ag::ln_linear(x[0] + 100.0, x[1], x[1], x[2], x[1], 1e-5); }, randd({3, 6}, 13),
+              randd({6}, 14), randd({6, 6}, 15));
+  CHECK_GRADS([](const V& x) { return ag::gelu_linear(x[0], x[1], x[2], x[3]); }, randd({2, 3, 8}, 16), randd({4, 8}, 17),
+              randd({4}, 18), randd({2, 3, 4}, 19));
+  CHECK_GRADS([](const V& x) { return ag::gelu_linear(x[0], x[1], x[2], x[0]); }, randd({3, 5}, 20), randd({5, 5}, 21),
+              randd({5}, 22));  // a is its own residual
+}
+
+TEST_CASE("fused sublayers equal the ops they fuse", "[fused]") {
+  const TensorD x = randd({3, 4, 6}, 23), g = randd({6}, 24), b = randd({6}, 25), w = randd({8, 6}, 26), c = randd({8}, 27);
+  const TensorD w2 = randd({6, 8}, 28), c2 = randd({6}, 29);
+  auto same = [](const TensorD& p, const TensorD& q) {
+    REQUIRE(p.shape() == q.shape());
+    for (std::size_t i = 0; i < p.numel(); ++i) CHECK_THAT(p.data()[i], Catch::Matchers::WithinAbs(q.data()[i], 1e-13));
+  };
+  same(ag::ln_linear(x, g, b, w, c, 1e-5), ag::linear(ag::layer_norm(x, g, b, 1e-5), w, c));
+  const TensorD a = ag::ln_linear(x, g, b, w, c, 1e-5);
+  same(ag::gelu_linear(a, w2, c2, x), x + ag::linear(ag::gelu(a), w2, c2));
+  same(ag::linear(a, w2, c2, x), x + ag::linear(a, w2, c2));
+}
+
+TEST_CASE("fused sublayers name the op and the shapes on bad input", "[fused][errors]") {
+  CHECK_THROWS_WITH(ag::ln_linear(randd({2, 6}, 1), randd({5}, 2), randd({5}, 3), randd({4, 6}, 4), randd({4}, 5), 1e-5),
+                    Contains("ln_linear") && Contains("(5)"));
+  CHECK_THROWS_WITH(ag::gelu_linear(randd({2, 6}, 1), randd({4, 6}, 4), randd({4}, 5), randd({2, 6}, 6)),
+                    Contains("gelu_linear") && Contains("(2, 4)") && Contains("(2, 6)"));
+  CHECK_THROWS_WITH(ag::linear(randd({2, 6}, 1), randd({4, 6}, 4), randd({4}, 5), randd({3, 4}, 6)),
+                    Contains("linear") && Contains("residual"));
+}
