@@ -9,8 +9,10 @@
 //   dP = dO Vᵀ,   dV += Pᵀ dO
 //   dS = P ⊙ (dP − rowsum(dP ⊙ P))   (softmax)   or   dS = dP masked to 0   (linear)
 //   dQ += s · dS K,   dK += s · dSᵀ Q
-// Only P is cached (B, H, T, T). Slices of different (b, h) are disjoint, so the parallel loop
-// needs no synchronisation and is deterministic.
+// Nothing is cached: backward recomputes P from Q and K (as FlashAttention does), which costs one
+// small GEMM and a softmax per head but saves (B, H, T, T) per layer, 221 MB for config A. Slices
+// of different (b, h) are disjoint, so the parallel loop needs no synchronisation and is
+// deterministic.
 //
 // Two layouts share the one kernel. attention() takes q, k, v as (B, H, T, HS). attention_qkv()
 // reads them in place from the fused projection (B, T, 3C), whose head h of token t is columns
@@ -38,40 +40,51 @@ struct HeadLayout {
   std::size_t o_at(std::size_t i) const { return ld_out == HS ? i * Tn * HS : (i / H) * Tn * ld_out + (i % H) * HS; }
 };
 
+// P (Tn × Tn) of one head from its Q and K (row stride ld): the scaled scores, masked, softmaxed.
+// p must be 64-byte aligned: xtensor computes a row's first elements up to an alignment boundary
+// with the scalar exp and the rest with xsimd's, which differ in the last bit, so the split must
+// depend on the shape alone, never on where malloc put the buffer (else threads change results).
 template <class T>
-void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* vp, T* op, T* pp, bool causal, bool softmax) {
-  const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in;
+void probabilities(const T* q, const T* k, std::size_t Tn, std::size_t HS, std::size_t ld, bool causal, bool softmax, T* p) {
   const T scale = T(1) / std::sqrt(static_cast<T>(HS));
+  blas::gemm<T>(false, true, Tn, Tn, HS, scale, q, ld, k, ld, T(0), p, Tn);  // S
+  for (std::size_t r = 0; r < Tn; ++r) {
+    T* row = p + r * Tn;
+    const std::size_t n = causal ? r + 1 : Tn;  // entries j >= n are masked
+    if (softmax) {
+      T m = -std::numeric_limits<T>::infinity();
+      for (std::size_t j = 0; j < n; ++j) m = std::max(m, row[j]);
+      auto v = flat(row, n);
+      xt::noalias(v) = xt::exp(v - m);  // xsimd's vectorised exp
+      const T inv = T(1) / lane_sum<T>(n, [row](std::size_t j) { return row[j]; });
+      for (std::size_t j = 0; j < n; ++j) row[j] *= inv;
+    }
+    for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
+  }
+}
+
+template <class T>
+void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* vp, T* op, bool causal, bool softmax) {
+  const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in;
   tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
     const std::size_t at = L.q_at(i);
-    T* p = pp + i * Tn * Tn;
-    blas::gemm<T>(false, true, Tn, Tn, HS, scale, qp + at, ld, kp + at, ld, T(0), p, Tn);  // S
-    for (std::size_t r = 0; r < Tn; ++r) {
-      T* row = p + r * Tn;
-      const std::size_t n = causal ? r + 1 : Tn;  // entries j >= n are masked
-      if (softmax) {
-        T m = -std::numeric_limits<T>::infinity();
-        for (std::size_t j = 0; j < n; ++j) m = std::max(m, row[j]);
-        auto v = flat(row, n);
-        xt::noalias(v) = xt::exp(v - m);  // xsimd's vectorised exp
-        const T inv = T(1) / lane_sum<T>(n, [row](std::size_t j) { return row[j]; });
-        for (std::size_t j = 0; j < n; ++j) row[j] *= inv;
-      }
-      for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
-    }
-    blas::gemm<T>(false, false, Tn, HS, Tn, T(1), p, Tn, vp + at, ld, T(0), op + L.o_at(i), L.ld_out);  // O = P V
+    Buffer<T> p = Buffer<T>::from_shape({Tn * Tn});  // 64-byte aligned: see probabilities()
+    probabilities(qp + at, kp + at, Tn, HS, ld, causal, softmax, p.data());
+    blas::gemm<T>(false, false, Tn, HS, Tn, T(1), p.data(), Tn, vp + at, ld, T(0), op + L.o_at(i), L.ld_out);  // O = P V
   });
 }
 
 // g is dO; dQ, dK, dV (each may be null) are accumulated into.
 template <class T>
-void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, const T* P, T* dQ, T* dK,
-                        T* dV, bool causal, bool softmax) {
+void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, T* dQ, T* dK, T* dV,
+                        bool causal, bool softmax) {
   const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in, ldo = L.ld_out;
   const T scale = T(1) / std::sqrt(static_cast<T>(HS));
   tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
     const std::size_t at = L.q_at(i), go = L.o_at(i);
-    const T* p = P + i * Tn * Tn;
+    Buffer<T> pv = Buffer<T>::from_shape({Tn * Tn});  // P again, instead of keeping (B, H, T, T) alive since forward
+    const T* p = pv.data();
+    probabilities(Q + at, K + at, Tn, HS, ld, causal, softmax, pv.data());
     if (dV) blas::gemm<T>(true, false, Tn, HS, Tn, T(1), p, Tn, g + go, ldo, T(1), dV + at, ld);  // Pᵀ dO
     if (!dQ && !dK) return;
     std::vector<T> ds(Tn * Tn);
@@ -101,16 +114,14 @@ Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, 
   const std::size_t H = q.shape()[1], Tn = q.shape()[2], HS = q.shape()[3];
   const HeadLayout L{q.shape()[0] * H, H, Tn, HS, HS, HS};
   Tensor<T> out = Tensor<T>::empty(q.shape());
-  auto probs = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({L.BH * Tn * Tn}));
-  attention_forward(L, q.data(), k.data(), v.data(), out.data(), probs->data(), causal, softmax);
+  attention_forward(L, q.data(), k.data(), v.data(), out.data(), causal, softmax);
   if (needs_grad<T>({&q, &k, &v})) {
-    record("attention", out, [qi = q.impl_ptr(), ki = k.impl_ptr(), vi = v.impl_ptr(), oi = out.impl_ptr().get(), probs,
+    record("attention", out, [qi = q.impl_ptr(), ki = k.impl_ptr(), vi = v.impl_ptr(), oi = out.impl_ptr().get(),
                               L, causal, softmax] {
       T* dQ = grad_sink(*qi, oi->shape, "attention");
       T* dK = grad_sink(*ki, oi->shape, "attention");
       T* dV = grad_sink(*vi, oi->shape, "attention");
-      attention_backward(L, grad_of(*oi), qi->data->data(), ki->data->data(), vi->data->data(), probs->data(), dQ, dK, dV,
-                         causal, softmax);
+      attention_backward(L, grad_of(*oi), qi->data->data(), ki->data->data(), vi->data->data(), dQ, dK, dV, causal, softmax);
     });
   }
   return out;
@@ -124,14 +135,13 @@ Tensor<T> attention_qkv(const Tensor<T>& qkv, std::size_t n_head, bool causal, b
   const std::size_t B = qkv.shape()[0], Tn = qkv.shape()[1], C = qkv.shape()[2] / 3;
   const HeadLayout L{B * n_head, n_head, Tn, C / n_head, 3 * C, C};
   Tensor<T> out = Tensor<T>::empty({B, Tn, C});
-  auto probs = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({L.BH * Tn * Tn}));
   const T* x = qkv.data();
-  attention_forward(L, x, x + C, x + 2 * C, out.data(), probs->data(), causal, softmax);
+  attention_forward(L, x, x + C, x + 2 * C, out.data(), causal, softmax);
   if (needs_grad<T>({&qkv})) {
-    record("attention_qkv", out, [xi = qkv.impl_ptr(), oi = out.impl_ptr().get(), probs, L, C, causal, softmax] {
+    record("attention_qkv", out, [xi = qkv.impl_ptr(), oi = out.impl_ptr().get(), L, C, causal, softmax] {
       T* d = grad_sink(*xi, xi->shape, "attention_qkv");
       const T* X = xi->data->data();
-      attention_backward(L, grad_of(*oi), X, X + C, X + 2 * C, probs->data(), d, d + C, d + 2 * C, causal, softmax);
+      attention_backward(L, grad_of(*oi), X, X + C, X + 2 * C, d, d + C, d + 2 * C, causal, softmax);
     });
   }
   return out;

@@ -230,3 +230,21 @@ TEST_CASE("bad configurations are errors naming the field", "[nn][errors]") {
   const nn::ICAlignTransformer<float> m(tiny(nn::AttentionKind::Softmax, true, true), rng);
   CHECK_THROWS_WITH(m(randf({1, 5, 3}, 1), randf({1, 5, 3}, 2), randf({1, 5}, 3)), Catch::Contains("n_points=4"));
 }
+
+TEST_CASE("a model's output and every gradient are bitwise equal with 1 and 2 threads (fused blocks)", "[nn][threads]") {
+  nn::ModelConfig c = tiny(nn::AttentionKind::Softmax, true, true);
+  c.n_dims = 5, c.n_points = 20, c.n_embd = 32, c.n_head = 2;  // 64 sequences: 3840 rows, tiled GEMMs
+  auto run = [&](int threads) {
+    ag::set_num_threads(threads);
+    ag::Rng rng(50);
+    const nn::ICAlignTransformer<float> model(c, rng);
+    const TensorF xs = randf({64, 20, 5}, 51), ys = randf({64, 20, 5}, 52), rs = randf({64, 20}, 53);
+    const TensorF y = model(xs, ys, rs);
+    ag::sum(y * y).backward();
+    std::vector<std::vector<float>> r{y.to_vector()};
+    for (auto& p : model.parameters()) r.push_back(p.grad().to_vector());
+    ag::set_num_threads(0);
+    return r;
+  };
+  CHECK(run(1) == run(2));
+}
