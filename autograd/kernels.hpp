@@ -17,13 +17,15 @@ void linear_forward(const T* x, const T* w, const T* b, std::size_t R, std::size
   blas::gemm_parallel<T>(false, true, R, OUT, IN, T(1), x, IN, w, IN, beta, y, OUT, b);
 }
 
-// dx (R, IN) += dy · W,  dW (OUT, IN) += dyᵀ · x,  db (OUT) += Σ_r dy. Any of dx, dw, db may be null.
+// dW (OUT, IN) += dyᵀ · x,  db (OUT) += Σ_r dy,  then dx (R, IN) += dy · W (or = when dx_beta is 0,
+// for a scratch buffer: no zero fill, and x may be that same buffer since dW is done by then).
+// Any of dx, dw, db may be null.
 template <class T>
 void linear_backward(const T* g, const T* x, const T* w, std::size_t R, std::size_t IN, std::size_t OUT, T* dx, T* dw,
-                     T* db) {
-  if (dx) blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, w, IN, T(1), dx, IN);
+                     T* db, T dx_beta = T(1)) {
   if (dw) blas::gemm_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, x, IN, T(1), dw, IN);
   if (db) add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });
+  if (dx) blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, w, IN, dx_beta, dx, IN);
 }
 
 // GELU, tanh form (GPT-2): y = x/2 · (1 + tanh u), u = sqrt(2/π) · (x + 0.044715 x³)

@@ -48,11 +48,10 @@ Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>&
       T* dx = grad_sink(*xi, xi->shape, "ln_linear");
       T* dgamma = grad_sink(*gi, gi->shape, "ln_linear");
       T* dbeta = grad_sink(*bti, bti->shape, "ln_linear");
-      Buffer<T> dn;
-      if (dx || dgamma || dbeta) dn = xt::zeros<T>({R * C});
-      linear_backward(g, n.data(), wi->data->data(), R, C, OUT, dn.size() ? dn.data() : nullptr,
-                      grad_sink(*wi, wi->shape, "ln_linear"), grad_sink(*bi, bi->shape, "ln_linear"));
-      if (dn.size()) layer_norm_backward(dn.data(), X, G, mean->data(), rstd->data(), R, C, dx, dgamma, dbeta);
+      const bool need_dn = dx || dgamma || dbeta;  // then dn overwrites n, which dW has used by then
+      linear_backward(g, n.data(), wi->data->data(), R, C, OUT, need_dn ? n.data() : nullptr,
+                      grad_sink(*wi, wi->shape, "ln_linear"), grad_sink(*bi, bi->shape, "ln_linear"), T(0));
+      if (need_dn) layer_norm_backward(n.data(), X, G, mean->data(), rstd->data(), R, C, dx, dgamma, dbeta);
     });
   }
   return y;
@@ -78,14 +77,20 @@ Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b
     record("gelu_linear", y, [ai = a.impl_ptr(), wi = w.impl_ptr(), bi = b.impl_ptr(), ri = residual.impl_ptr(),
                               yi = y.impl_ptr().get(), R, IN, OUT] {
       const T *g = grad_of(*yi), *A = ai->data->data();
-      Buffer<T> h = Buffer<T>::from_shape({R * IN});
-      for_each_chunk(R * IN, [](auto hv, auto av) { xt::noalias(hv) = Gelu{}(av); }, h.data(), A);
-      T* da = grad_sink(*ai, ai->shape, "gelu_linear");
-      Buffer<T> dh;
-      if (da) dh = xt::zeros<T>({R * IN});
-      linear_backward(g, h.data(), wi->data->data(), R, IN, OUT, da ? dh.data() : nullptr,
-                      grad_sink(*wi, wi->shape, "gelu_linear"), grad_sink(*bi, bi->shape, "gelu_linear"));
-      if (da) for_each_chunk(R * IN, [](auto d, auto dhv, auto av) { xt::noalias(d) += GeluGrad{}(dhv, av); }, da, dh.data(), A);
+      // t = tanh u once; then h = a/2 (1 + t) for dW, and gelu'(a) from the same t for da.
+      Buffer<T> t = Buffer<T>::from_shape({R * IN}), h = Buffer<T>::from_shape({R * IN});
+      for_each_chunk(R * IN, [](auto tv, auto hv, auto av) {
+        xt::noalias(tv) = xt::tanh(T(Gelu::kK) * (av + T(Gelu::kC) * av * av * av));
+        xt::noalias(hv) = T(0.5) * av * (T(1) + tv);
+      }, t.data(), h.data(), A);
+      T* da = grad_sink(*ai, ai->shape, "gelu_linear");  // dh then overwrites h
+      linear_backward(g, h.data(), wi->data->data(), R, IN, OUT, da ? h.data() : nullptr,
+                      grad_sink(*wi, wi->shape, "gelu_linear"), grad_sink(*bi, bi->shape, "gelu_linear"), T(0));
+      if (da)
+        for_each_chunk(R * IN, [](auto d, auto dh, auto tv, auto av) {
+          xt::noalias(d) += dh * (T(0.5) * (T(1) + tv) + T(0.5) * av * (T(1) - tv * tv) * T(Gelu::kK) *
+                                                              (T(1) + T(3 * Gelu::kC) * av * av));
+        }, da, h.data(), t.data(), A);
       if (T* dr = grad_sink(*ri, yi->shape, "gelu_linear"))
         for_each_chunk(numel(yi->shape), [](auto d, auto gv) { xt::noalias(d) += gv; }, dr, g);
     });

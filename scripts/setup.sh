@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)
   libyaml-cpp-dev libcli11-dev                      # the icalign program: YAML configs, command line
   python3-matplotlib                                # icalign plot
+  libbenchmark-dev                                  # op-level kernel benchmarks (Google Benchmark)
 )
 if [ "${1:-}" = "--with-torch" ]; then
   packages+=(python3-torch python3-numpy)
