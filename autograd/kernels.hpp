@@ -2,6 +2,7 @@
 // its derivative as xtensor expressions, and LayerNorm's row loops. Internal to the engine.
 #pragma once
 #include <cmath>
+#include <vector>
 
 #include <xtensor/xmath.hpp>
 
@@ -80,23 +81,33 @@ void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
 
 // Backward, with n = (x - mean) · rstd and dn = dy · γ:
 //   dβ += Σ_r dy,  dγ += Σ_r dy · n,  dx += rstd · (dn - mean_c(dn) - n · mean_c(dn · n))
-// Any of dx, dgamma, dbeta may be null.
+// One pass over the rows: each fixed chunk of rows keeps its own dγ, dβ partial sums (in T, so the
+// loop vectorises; a chunk is a few hundred rows), added in chunk order, in double, at the end. Any of dx, dgamma, dbeta may be null.
 template <class T>
 void layer_norm_backward(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t R, std::size_t C,
                          T* dx, T* dgamma, T* dbeta) {
-  if (dx)
-    parallel_chunks(R, rows_per_chunk(C), [&](std::size_t r0, std::size_t r1) {
-      for (std::size_t r = r0; r < r1; ++r) {
-        const T *gr = g + r * C, *xr = x + r * C;
-        const T m = mean[r], s = rstd[r];
-        const T dn_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c]; }) / static_cast<T>(C);
-        const T dn_n_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c] * (xr[c] - m) * s; }) / static_cast<T>(C);
-        for (std::size_t c = 0; c < C; ++c) dx[r * C + c] += s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
-      }
-    });
-  if (dgamma)
-    add_column_sums(R, C, dgamma, [&](std::size_t r, std::size_t c) { return g[r * C + c] * (x[r * C + c] - mean[r]) * rstd[r]; });
-  if (dbeta) add_column_sums(R, C, dbeta, [&](std::size_t r, std::size_t c) { return g[r * C + c]; });
+  const std::size_t chunk = rows_per_chunk(C), n_chunks = (R + chunk - 1) / chunk;
+  const bool params = dgamma || dbeta;
+  std::vector<T> partial(params ? n_chunks * 2 * C : 0, T(0));  // per chunk: dγ (C), then dβ (C)
+  parallel_chunks(R, chunk, [&](std::size_t r0, std::size_t r1) {
+    T* pg = params ? &partial[r0 / chunk * 2 * C] : nullptr;
+    for (std::size_t r = r0; r < r1; ++r) {
+      const T *gr = g + r * C, *xr = x + r * C;
+      const T m = mean[r], s = rstd[r];
+      if (params)
+        for (std::size_t c = 0; c < C; ++c) pg[c] += gr[c] * (xr[c] - m) * s, pg[C + c] += gr[c];
+      if (!dx) continue;
+      const T dn_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c]; }) / static_cast<T>(C);
+      const T dn_n_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c] * (xr[c] - m) * s; }) / static_cast<T>(C);
+      for (std::size_t c = 0; c < C; ++c) dx[r * C + c] += s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
+    }
+  });
+  for (std::size_t c = 0; params && c < C; ++c) {
+    double sg = 0, sb = 0;
+    for (std::size_t k = 0; k < n_chunks; ++k) sg += partial[k * 2 * C + c], sb += partial[k * 2 * C + C + c];
+    if (dgamma) dgamma[c] += static_cast<T>(sg);
+    if (dbeta) dbeta[c] += static_cast<T>(sb);
+  }
 }
 
 }  // namespace ag::detail
