@@ -18,15 +18,14 @@ void linear_forward(const T* x, const T* w, const T* b, std::size_t R, std::size
   blas::gemm_parallel<T>(false, true, R, OUT, IN, T(1), x, IN, w, IN, beta, y, OUT, b);
 }
 
-// dW (OUT, IN) += dyᵀ · x,  db (OUT) += Σ_r dy,  then dx (R, IN) += dy · W (or = when dx_beta is 0,
-// for a scratch buffer: no zero fill, and x may be that same buffer since dW is done by then).
-// Any of dx, dw, db may be null.
+// dW (OUT, IN) = dw.beta · dW + dyᵀ · x,  db (OUT) += Σ_r dy,  then dx (R, IN) = dx.beta · dx + dy · W.
+// dx may be a scratch buffer that x points into too: dW is done with x by then. Any target may be null.
 template <class T>
-void linear_backward(const T* g, const T* x, const T* w, std::size_t R, std::size_t IN, std::size_t OUT, T* dx, T* dw,
-                     T* db, T dx_beta = T(1)) {
-  if (dw) blas::gemm_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, x, IN, T(1), dw, IN);
+void linear_backward(const T* g, const T* x, const T* w, std::size_t R, std::size_t IN, std::size_t OUT, GradTarget<T> dx,
+                     GradTarget<T> dw, T* db) {
+  if (dw) blas::gemm_parallel<T>(true, false, OUT, IN, R, T(1), g, OUT, x, IN, dw.beta, dw.ptr, IN);
   if (db) add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });
-  if (dx) blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, w, IN, dx_beta, dx, IN);
+  if (dx) blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, w, IN, dx.beta, dx.ptr, IN);
 }
 
 // GELU, tanh form (GPT-2): y = x/2 · (1 + tanh u), u = sqrt(2/π) · (x + 0.044715 x³)
@@ -85,7 +84,7 @@ void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
 // loop vectorises; a chunk is a few hundred rows), added in chunk order, in double, at the end. Any of dx, dgamma, dbeta may be null.
 template <class T>
 void layer_norm_backward(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t R, std::size_t C,
-                         T* dx, T* dgamma, T* dbeta) {
+                         GradTarget<T> dx, T* dgamma, T* dbeta) {
   const std::size_t chunk = rows_per_chunk(C), n_chunks = (R + chunk - 1) / chunk;
   const bool params = dgamma || dbeta;
   std::vector<T> partial(params ? n_chunks * 2 * C : 0, T(0));  // per chunk: dγ (C), then dβ (C)
@@ -99,7 +98,11 @@ void layer_norm_backward(const T* g, const T* x, const T* gamma, const T* mean, 
       if (!dx) continue;
       const T dn_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c]; }) / static_cast<T>(C);
       const T dn_n_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c] * (xr[c] - m) * s; }) / static_cast<T>(C);
-      for (std::size_t c = 0; c < C; ++c) dx[r * C + c] += s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
+      T* d = dx.ptr + r * C;
+      if (dx.beta == T(0))
+        for (std::size_t c = 0; c < C; ++c) d[c] = s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
+      else
+        for (std::size_t c = 0; c < C; ++c) d[c] += s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
     }
   });
   for (std::size_t c = 0; params && c < C; ++c) {

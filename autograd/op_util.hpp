@@ -48,6 +48,30 @@ T* grad_sink(TensorImpl<T>& x, const Shape& grad_shape, const char* op) {
   return x.grad->data();
 }
 
+// For a backward that writes every element of the gradient exactly once (a GEMM, a row loop): the
+// buffer, and beta = 0 when it was just created (then overwrite it: no zero fill, no read) or 1
+// when earlier gradients are already in it (then add). ptr is nullptr when no grad is needed.
+template <class T>
+struct GradTarget {
+  T* ptr;
+  T beta;
+  explicit operator bool() const { return ptr != nullptr; }
+};
+template <class T>
+GradTarget<T> grad_target(TensorImpl<T>& x, const Shape& grad_shape, const char* op) {
+  if (grad_shape != x.shape)
+    throw std::logic_error(std::string(op) + " backward: gradient of shape " + shape_str(grad_shape) +
+                           " for a tensor of shape " + shape_str(x.shape));
+  if (!x.requires_grad) return {nullptr, T(1)};
+  if (x.grad) return {x.grad->data(), T(1)};
+  x.grad = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({numel(x.shape)}));
+  return {x.grad->data(), T(0)};
+}
+
+// d = beta · d + g over n elements, in parallel: a gradient passed through unchanged.
+template <class T>
+void pass_gradient(GradTarget<T> d, const T* g, std::size_t n);
+
 template <class T>
 const T* grad_of(const TensorImpl<T>& out) { return out.grad->data(); }
 
@@ -78,6 +102,12 @@ T lane_sum(std::size_t n, F f) {
   T s = 0;
   for (std::size_t l = 0; l < L; ++l) s += lane[l];
   return s;
+}
+
+template <class T>
+void pass_gradient(GradTarget<T> d, const T* g, std::size_t n) {
+  if (d.beta == T(0)) for_each_chunk(n, [](auto dv, auto gv) { xt::noalias(dv) = gv; }, d.ptr, g);
+  else for_each_chunk(n, [](auto dv, auto gv) { xt::noalias(dv) += gv; }, d.ptr, g);
 }
 
 // dst[c] += sum over rows r < R of value(r, c), for c < C: the reduction behind bias and LayerNorm

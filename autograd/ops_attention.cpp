@@ -74,9 +74,10 @@ void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* v
   });
 }
 
-// g is dO; dQ, dK, dV (each may be null) are accumulated into.
+// g is dO; dQ, dK, dV (each may be null) become beta · themselves + their gradient: every element
+// is written by exactly one GEMM.
 template <class T>
-void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, T* dQ, T* dK, T* dV,
+void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, T* dQ, T* dK, T* dV, T beta,
                         bool causal, bool softmax) {
   const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in, ldo = L.ld_out;
   const T scale = T(1) / std::sqrt(static_cast<T>(HS));
@@ -85,7 +86,7 @@ void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K,
     Buffer<T> pv = Buffer<T>::from_shape({Tn * Tn});  // P again, instead of keeping (B, H, T, T) alive since forward
     const T* p = pv.data();
     probabilities(Q + at, K + at, Tn, HS, ld, causal, softmax, pv.data());
-    if (dV) blas::gemm<T>(true, false, Tn, HS, Tn, T(1), p, Tn, g + go, ldo, T(1), dV + at, ld);  // Pᵀ dO
+    if (dV) blas::gemm<T>(true, false, Tn, HS, Tn, T(1), p, Tn, g + go, ldo, beta, dV + at, ld);  // Pᵀ dO
     if (!dQ && !dK) return;
     std::vector<T> ds(Tn * Tn);
     blas::gemm<T>(false, true, Tn, Tn, HS, T(1), g + go, ldo, V + at, ld, T(0), ds.data(), Tn);  // dP = dO Vᵀ
@@ -99,8 +100,8 @@ void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K,
       }
       for (std::size_t j = n; j < Tn; ++j) row[j] = T(0);
     }
-    if (dQ) blas::gemm<T>(false, false, Tn, HS, Tn, scale, ds.data(), Tn, K + at, ld, T(1), dQ + at, ld);
-    if (dK) blas::gemm<T>(true, false, Tn, HS, Tn, scale, ds.data(), Tn, Q + at, ld, T(1), dK + at, ld);
+    if (dQ) blas::gemm<T>(false, false, Tn, HS, Tn, scale, ds.data(), Tn, K + at, ld, beta, dQ + at, ld);
+    if (dK) blas::gemm<T>(true, false, Tn, HS, Tn, scale, ds.data(), Tn, Q + at, ld, beta, dK + at, ld);
   });
 }
 
@@ -121,7 +122,8 @@ Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, 
       T* dQ = grad_sink(*qi, oi->shape, "attention");
       T* dK = grad_sink(*ki, oi->shape, "attention");
       T* dV = grad_sink(*vi, oi->shape, "attention");
-      attention_backward(L, grad_of(*oi), qi->data->data(), ki->data->data(), vi->data->data(), dQ, dK, dV, causal, softmax);
+      attention_backward(L, grad_of(*oi), qi->data->data(), ki->data->data(), vi->data->data(), dQ, dK, dV, T(1), causal,
+                         softmax);
     });
   }
   return out;
@@ -139,9 +141,10 @@ Tensor<T> attention_qkv(const Tensor<T>& qkv, std::size_t n_head, bool causal, b
   attention_forward(L, x, x + C, x + 2 * C, out.data(), causal, softmax);
   if (needs_grad<T>({&qkv})) {
     record("attention_qkv", out, [xi = qkv.impl_ptr(), oi = out.impl_ptr().get(), L, C, causal, softmax] {
-      T* d = grad_sink(*xi, xi->shape, "attention_qkv");
+      const GradTarget<T> d = grad_target(*xi, xi->shape, "attention_qkv");
+      if (!d) return;
       const T* X = xi->data->data();
-      attention_backward(L, grad_of(*oi), X, X + C, X + 2 * C, d, d + C, d + 2 * C, causal, softmax);
+      attention_backward(L, grad_of(*oi), X, X + C, X + 2 * C, d.ptr, d.ptr + C, d.ptr + 2 * C, d.beta, causal, softmax);
     });
   }
   return out;

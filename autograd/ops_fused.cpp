@@ -45,12 +45,12 @@ Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>&
       const T *g = grad_of(*yi), *X = xi->data->data(), *G = gi->data->data();
       Buffer<T> n = Buffer<T>::from_shape({R * C});
       layer_norm_apply(X, G, bti->data->data(), mean->data(), rstd->data(), R, C, n.data());
-      T* dx = grad_sink(*xi, xi->shape, "ln_linear");
+      const GradTarget<T> dx = grad_target(*xi, xi->shape, "ln_linear");
       T* dgamma = grad_sink(*gi, gi->shape, "ln_linear");
       T* dbeta = grad_sink(*bti, bti->shape, "ln_linear");
       const bool need_dn = dx || dgamma || dbeta;  // then dn overwrites n, which dW has used by then
-      linear_backward(g, n.data(), wi->data->data(), R, C, OUT, need_dn ? n.data() : nullptr,
-                      grad_sink(*wi, wi->shape, "ln_linear"), grad_sink(*bi, bi->shape, "ln_linear"), T(0));
+      linear_backward(g, n.data(), wi->data->data(), R, C, OUT, GradTarget<T>{need_dn ? n.data() : nullptr, T(0)},
+                      grad_target(*wi, wi->shape, "ln_linear"), grad_sink(*bi, bi->shape, "ln_linear"));
       if (need_dn) layer_norm_backward(n.data(), X, G, mean->data(), rstd->data(), R, C, dx, dgamma, dbeta);
     });
   }
@@ -83,16 +83,15 @@ Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b
         xt::noalias(tv) = xt::tanh(T(Gelu::kK) * (av + T(Gelu::kC) * av * av * av));
         xt::noalias(hv) = T(0.5) * av * (T(1) + tv);
       }, t.data(), h.data(), A);
-      T* da = grad_sink(*ai, ai->shape, "gelu_linear");  // dh then overwrites h
-      linear_backward(g, h.data(), wi->data->data(), R, IN, OUT, da ? h.data() : nullptr,
-                      grad_sink(*wi, wi->shape, "gelu_linear"), grad_sink(*bi, bi->shape, "gelu_linear"), T(0));
-      if (da)
-        for_each_chunk(R * IN, [](auto d, auto dh, auto tv, auto av) {
-          xt::noalias(d) += dh * (T(0.5) * (T(1) + tv) + T(0.5) * av * (T(1) - tv * tv) * T(Gelu::kK) *
-                                                              (T(1) + T(3 * Gelu::kC) * av * av));
-        }, da, h.data(), t.data(), A);
-      if (T* dr = grad_sink(*ri, yi->shape, "gelu_linear"))
-        for_each_chunk(numel(yi->shape), [](auto d, auto gv) { xt::noalias(d) += gv; }, dr, g);
+      const GradTarget<T> da = grad_target(*ai, ai->shape, "gelu_linear");
+      linear_backward(g, h.data(), wi->data->data(), R, IN, OUT, GradTarget<T>{da ? h.data() : nullptr, T(0)},  // dh over h
+                      grad_target(*wi, wi->shape, "gelu_linear"), grad_sink(*bi, bi->shape, "gelu_linear"));
+      if (da)  // da = beta · da + dh · gelu'(a)
+        for_each_chunk(R * IN, [beta = da.beta](auto d, auto dh, auto tv, auto av) {
+          xt::noalias(d) = beta * d + dh * (T(0.5) * (T(1) + tv) + T(0.5) * av * (T(1) - tv * tv) * T(Gelu::kK) *
+                                                                       (T(1) + T(3 * Gelu::kC) * av * av));
+        }, da.ptr, h.data(), t.data(), A);
+      if (const auto dr = grad_target(*ri, yi->shape, "gelu_linear")) pass_gradient(dr, g, numel(yi->shape));
     });
   }
   return y;

@@ -112,10 +112,10 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b, con
     record("linear", y, [xi = x.impl_ptr(), wi = w.impl_ptr(), bi = b.impl_ptr(), ri = residual.impl_ptr(),
                          yi = y.impl_ptr().get(), R, IN, OUT] {
       const T* g = grad_of(*yi);
-      linear_backward(g, xi->data->data(), wi->data->data(), R, IN, OUT, grad_sink(*xi, xi->shape, "linear"),
-                      grad_sink(*wi, Shape{OUT, IN}, "linear"), bi ? grad_sink(*bi, Shape{OUT}, "linear") : nullptr);
-      if (T* dr = ri ? grad_sink(*ri, yi->shape, "linear") : nullptr)
-        for_each_chunk(numel(yi->shape), [](auto d, auto gv) { xt::noalias(d) += gv; }, dr, g);
+      linear_backward(g, xi->data->data(), wi->data->data(), R, IN, OUT, grad_target(*xi, xi->shape, "linear"),
+                      grad_target(*wi, Shape{OUT, IN}, "linear"), bi ? grad_sink(*bi, Shape{OUT}, "linear") : nullptr);
+      if (ri)
+        if (const auto dr = grad_target(*ri, yi->shape, "linear")) pass_gradient(dr, g, numel(yi->shape));
     });
   }
   return y;

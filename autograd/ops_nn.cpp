@@ -116,7 +116,7 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
     record("layer_norm", y, [xi = x.impl_ptr(), gi = gamma.impl_ptr(), bi = beta.impl_ptr(), yi = y.impl_ptr().get(),
                              mean, rstd, R, C] {
       layer_norm_backward(grad_of(*yi), xi->data->data(), gi->data->data(), mean->data(), rstd->data(), R, C,
-                          grad_sink(*xi, yi->shape, "layer_norm"), grad_sink(*gi, gi->shape, "layer_norm"),
+                          grad_target(*xi, yi->shape, "layer_norm"), grad_sink(*gi, gi->shape, "layer_norm"),
                           grad_sink(*bi, bi->shape, "layer_norm"));
     });
   }
