@@ -4,6 +4,7 @@
 //   icalign plot      --run DIR          (a PNG beside each eval*.csv, drawn by experiments/plot_eval.py)
 //   icalign construct [--out DIR] [--run DIR]   (the explicit construction: equality, bound, ablations)
 //   icalign bench     [--config A C] [--threads 1 2]   (training speed against PyTorch)
+//   icalign sweep     --grid FILE [--shard i/n]       (a grid of runs; results.csv)
 // Each subcommand lives in experiments/cli/<name>.cpp.
 #include <iostream>
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   cli::add_plot(app);
   cli::add_construct(app);
   cli::add_bench(app);
+  cli::add_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# icalign sweep: two shards cover the grid between them, a second call skips finished runs, a run
+# with a checkpoint but no `done` is resumed, and results.csv gathers every run × seed.
+set -uo pipefail
+icalign=$1 config=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAILED: $*"; exit 1; }
+cat >"$work/grid.yaml" <<YAML
+base: $config
+out: $work/out
+seeds: [1, 2]
+set: [training.train_steps=4, training.checkpoint_every=2]
+runs:
+  a: []
+  b: [model.n_head=1]
+eval_noise: {a: [1]}
+YAML
+"$icalign" sweep --grid "$work/grid.yaml" --shard 0/2 >"$work/log0" 2>&1 || fail "shard 0/2: $(tail -3 "$work/log0")"
+[ -e "$work/out/a-s1/done" ] && [ -e "$work/out/b-s1/done" ] || fail "shard 0/2 did not finish runs 0 and 2"
+[ -e "$work/out/a-s2" ] && fail "shard 0/2 ran a run of shard 1"
+rm "$work/out/a-s1/done"   # as if killed after its last checkpoint: it must be resumed, not redone
+"$icalign" sweep --grid "$work/grid.yaml" --shard 1/2 >"$work/log1" 2>&1 || fail "shard 1/2: $(tail -3 "$work/log1")"
+"$icalign" sweep --grid "$work/grid.yaml" >"$work/log2" 2>&1 || fail "whole grid: $(tail -3 "$work/log2")"
+grep -q "a-s1: resuming" "$work/log2" || fail "a-s1 was not resumed"
+[ "$(grep -c 'done, skipped' "$work/log2")" -eq 3 ] || fail "finished runs were not skipped: $(cat "$work/log2")"
+rows=$(cut -d, -f1,2,3 "$work/out/results.csv" | sort -u | grep -vc '^run')
+[ "$rows" -eq 6 ] || fail "results.csv has $rows (run, seed, noise) groups, expected 6 (4 runs + a's noise-1 evals)"
+"$icalign" sweep --grid "$work/grid.yaml" --shard 2/2 >/dev/null 2>&1 && fail "--shard 2/2 was accepted"
+echo "sweep: ok"
