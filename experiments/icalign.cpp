@@ -5,6 +5,7 @@
 //   icalign construct [--out DIR] [--run DIR]   (the explicit construction: equality, bound, ablations)
 //   icalign bench     [--config A C] [--threads 1 2]   (training speed against PyTorch)
 //   icalign sweep     --grid FILE [--shard i/n]       (a grid of runs; results.csv)
+//   icalign selfcorrect --run DIR [--rounds 12] [--critic-noise 0 0.5 1]   (multi-round self-correction)
 // Each subcommand lives in experiments/cli/<name>.cpp.
 #include <iostream>
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   cli::add_construct(app);
   cli::add_bench(app);
   cli::add_sweep(app);
+  cli::add_selfcorrect(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

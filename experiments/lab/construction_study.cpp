@@ -135,17 +135,9 @@ std::vector<Curve> compare_study(const std::string& run_dir, const CompareOption
   std::vector<Curve> curves{{"model", {}, {}}, {"gd", {}, {}}};
   for (std::size_t K : opt.steps) curves.push_back({"construct_K" + std::to_string(K), {}, {}});
   curves.push_back({"mean_response", {}, {}});
-  // The direction y* - e, with e = (y_0 - r_0 y*) / (1 - r_0) from the true mixture of response 0:
-  // every difference y_i - y_j = (r_i - r_j)(y* - e) is parallel to it, and so is the quadratic PL
-  // gradient from u0 = 0.
-  ag::TensorD away = ag::TensorD::empty({B, d});
-  for (std::size_t s = 0; s < B; ++s) {
-    const double r0 = b.rs_true.data()[s * N];
-    for (std::size_t a = 0; a < d; ++a) {
-      const double ystar = b.ystar.data()[s * d + a];
-      away.data()[s * d + a] = ystar - (b.ys.data()[s * N * d + a] - r0 * ystar) / (1 - r0);
-    }
-  }
+  // The direction y* - e: every difference y_i - y_j = (r_i - r_j)(y* - e) is parallel to it, and so
+  // is the quadratic PL gradient from u0 = 0.
+  const ag::TensorD away = b.ystar - bad_responses(b);
   curves.push_back({"ystar_minus_e", {}, {}});
   for (std::size_t k = 1; k < N; ++k) {
     std::size_t c = 0;

@@ -21,9 +21,6 @@ void summarise(const std::vector<double>& e, Curve& c) {
   c.sem.push_back(e.size() > 1 ? std::sqrt(v / static_cast<double>(e.size() - 1) / static_cast<double>(e.size())) : 0.0);
 }
 
-namespace {
-
-// The model's answers (B, N, d), in chunks, as double.
 ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batch<double>& b) {
   ag::NoGradGuard no_grad;
   const std::size_t B = b.xs.shape()[0], N = b.xs.shape()[1], d = b.xs.shape()[2], chunk = 256;
@@ -43,16 +40,21 @@ ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batc
   return out;
 }
 
-}  // namespace
-
-HeldOut held_out(const std::string& run_dir, const EvalOptions& opt) {
+TrainedRun load_run(const std::string& run_dir) {
   if (!std::ifstream(run_dir + "/config.yaml")) throw std::runtime_error("'" + run_dir + "' is not a run directory (no config.yaml)");
   RunConfig cfg = load_config(run_dir + "/config.yaml");
   const std::string state = nn::training_state_dir(run_dir + "/checkpoint");
   if (state.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to evaluate");
   ag::Rng unused(0);
-  const nn::ICAlignTransformer<float> model(cfg.model, unused);
-  nn::load_safetensors(state + "/model.safetensors", model.named_parameters());
+  auto model = std::make_unique<nn::ICAlignTransformer<float>>(cfg.model, unused);
+  nn::load_safetensors(state + "/model.safetensors", model->named_parameters());
+  return {std::move(cfg), std::move(model)};
+}
+
+HeldOut held_out(const std::string& run_dir, const EvalOptions& opt) {
+  TrainedRun run = load_run(run_dir);
+  RunConfig& cfg = run.cfg;
+  const nn::ICAlignTransformer<float>& model = *run.model;
 
   TaskConfig task = cfg.task;
   if (opt.reward_noise >= 0) task.reward_noise = opt.reward_noise;

@@ -2,6 +2,7 @@
 // 1 - cos(answer, y*) at each number of in-context examples k = 1..N-1, mean and standard error.
 #pragma once
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,16 @@ struct EvalOptions {
 
 // Appends the mean and standard error of the mean of per-sequence errors e to c.
 void summarise(const std::vector<double>& e, Curve& c);
+
+// A run's config and its newest checkpoint's model; clear errors if either is missing or corrupt.
+struct TrainedRun {
+  RunConfig cfg;
+  std::unique_ptr<nn::ICAlignTransformer<float>> model;
+};
+TrainedRun load_run(const std::string& run_dir);
+
+// The model's answers at every x-token, (B, N, d) in double, computed in chunks.
+ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batch<double>& b);
 
 // A run's held-out sequences (seed opt.seed, the run's task or opt.reward_noise) and its trained
 // model's answers on them, (B, N, d) in double. Clear errors if the run or its checkpoint is missing.

@@ -55,4 +55,17 @@ Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
 template Batch<float> sample_batch(const TaskConfig&, std::size_t, ag::Rng&);
 template Batch<double> sample_batch(const TaskConfig&, std::size_t, ag::Rng&);
 
+ag::TensorD bad_responses(const Batch<double>& b) {
+  const std::size_t B = b.ys.shape()[0], N = b.ys.shape()[1], d = b.ys.shape()[2];
+  ag::TensorD e = ag::TensorD::empty({B, d});
+  for (std::size_t s = 0; s < B; ++s) {
+    const double r0 = b.rs_true.data()[s * N];
+    for (std::size_t a = 0; a < d; ++a) {
+      const double ystar = b.ystar.data()[s * d + a];
+      e.data()[s * d + a] = (b.ys.data()[s * N * d + a] - r0 * ystar) / (1 - r0);
+    }
+  }
+  return e;
+}
+
 }  // namespace lab

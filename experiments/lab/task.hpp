@@ -31,4 +31,8 @@ struct Batch {
 template <class T>
 Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng);
 
+// The "bad" response e of each sequence (B, d), recovered from response 0 and its true mixture:
+// e = (y_0 - r_0 y*) / (1 - r_0). Every y_i lies on the line from e to y*.
+ag::TensorD bad_responses(const Batch<double>& b);
+
 }  // namespace lab

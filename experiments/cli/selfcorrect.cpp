@@ -1,0 +1,43 @@
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "experiments/cli/commands.hpp"
+#include "experiments/lab/self_correction.hpp"
+
+namespace cli {
+
+void add_selfcorrect(CLI::App& app) {
+  struct Options {
+    std::string run;
+    lab::SelfCorrectionOptions sc;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("selfcorrect", "multi-round self-correction with a critic: the model, GD and the "
+                                                "construction each answer, get scored, and answer again; "
+                                                "writes <run>/selfcorrect.csv and .png");
+  cmd->add_option("--run", o->run, "a trained run")->required();
+  cmd->add_option("--start", o->sc.start, "sampled triplets before the first answer")->capture_default_str();
+  cmd->add_option("--rounds", o->sc.rounds, "rounds of answer, score, append")->capture_default_str();
+  cmd->add_option("--critic-noise", o->sc.critic_noise, "probabilities q that the critic's score is replaced by U(0,1)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--sequences", o->sc.sequences, "held-out sequences")->check(CLI::Range(2, 1 << 20))->capture_default_str();
+  cmd->add_option("--seed", o->sc.seed, "seed of the sequences and the critic's noise")->capture_default_str();
+  cmd->callback([o] {
+    const auto curves = lab::self_correction(o->run, o->sc, std::cerr);
+    const std::string path = o->run + "/selfcorrect.csv";
+    lab::write_rounds_csv(path, curves, o->sc.sequences);
+    std::printf("1 - cos(answer, y*) by round (round 0: %zu sampled triplets), mean over %zu sequences -> %s\n%-10s %6s",
+                o->sc.start, o->sc.sequences, path.c_str(), "method", "q");
+    for (std::size_t t = 0; t < curves[0].mean.size(); ++t) std::printf(" %6zu", t);
+    std::printf("\n");
+    for (const auto& c : curves) {
+      std::printf("%-10s %6.2f", c.method.c_str(), c.critic_noise);
+      for (double m : c.mean) std::printf(" %6.3f", m);
+      std::printf("\n");
+    }
+    run_plot_script("plot_selfcorrect.py", {path});
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,114 @@
+#include "experiments/lab/self_correction.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "experiments/lab/construction_study.hpp"
+#include "experiments/lab/io.hpp"
+
+namespace lab {
+
+Critique critique(const Batch<double>& b, const ag::TensorD& a) {
+  const std::size_t B = a.shape()[0], d = a.shape()[1];
+  const ag::TensorD e = bad_responses(b);
+  Critique c{std::vector<double>(B), ag::TensorD::empty({B, d})};
+  for (std::size_t s = 0; s < B; ++s) {
+    const double *ys = b.ystar.data() + s * d, *es = e.data() + s * d, *as = a.data() + s * d;
+    auto point = [&](double r, std::size_t i) { return es[i] + r * (ys[i] - es[i]); };  // y_r
+    auto cos_to_target = [&](auto coord) {
+      double dot = 0, n1 = 0, n2 = 0;
+      for (std::size_t i = 0; i < d; ++i) dot += coord(i) * ys[i], n1 += coord(i) * coord(i), n2 += ys[i] * ys[i];
+      return dot / std::sqrt(std::max(n1 * n2, 1e-300));
+    };
+    const double want = cos_to_target([&](std::size_t i) { return as[i]; });
+    double lo = 0, hi = 1;  // cos(y_r, y*) increases with r: bisect for the r of the same quality
+    for (int it = 0; it < 60; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (cos_to_target([&](std::size_t i) { return point(mid, i); }) < want ? lo : hi) = mid;
+    }
+    const double r = 0.5 * (lo + hi);
+    double norm_a = 0, norm_y = 0;
+    for (std::size_t i = 0; i < d; ++i) norm_a += as[i] * as[i], norm_y += point(r, i) * point(r, i);
+    const double scale = norm_a > 0 ? std::sqrt(norm_y / norm_a) : 0.0;
+    for (std::size_t i = 0; i < d; ++i) c.response.data()[s * d + i] = as[i] * scale;
+    c.score[s] = r;
+  }
+  return c;
+}
+
+namespace {
+
+// The answer of `method` from the first n triplets of ctx: (B, d).
+ag::TensorD answer(const std::string& method, const nn::ICAlignTransformer<float>& model, const Batch<double>& ctx,
+                   std::size_t n, const SelfCorrectionOptions& opt) {
+  const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
+  if (method == "model")  // the prediction at x-token n has seen triplets 0..n-1 (causal)
+    return ag::reshape(ag::slice(model_answers(model, ctx), 1, n, n + 1), {long(B), long(d)});
+  if (method == "gd") {
+    ag::Rng init(opt.seed + n);
+    return gd_answers(ctx, n, opt.gd, init);
+  }
+  // the construction: one GD step on the quadratic PL loss from u0 = 0 (docs/construction.md)
+  ag::TensorD u0 = ag::TensorD::zeros({B, d});
+  if (n < 2) return u0;
+  ConstructionConfig cfg;
+  cfg.n_responses = n, cfg.n_dims = d, cfg.min_gap = 1e-6;
+  return answers(cfg, u0, ag::slice(ctx.ys, 1, 0, n), ag::slice(ctx.rs, 1, 0, n));
+}
+
+}  // namespace
+
+std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCorrectionOptions& opt, std::ostream& progress) {
+  const TrainedRun run = load_run(run_dir);
+  const std::size_t N = run.cfg.model.n_points;
+  if (opt.start < 1 || opt.start + opt.rounds >= N)
+    throw std::invalid_argument("self-correction: need 1 <= start and start + rounds < n_points = " + std::to_string(N) +
+                                " (got start " + std::to_string(opt.start) + ", rounds " + std::to_string(opt.rounds) + ")");
+  ag::Rng data(opt.seed);
+  TaskConfig task = run.cfg.task;
+  task.reward_noise = 0;  // the k starting triplets carry true rewards; only the critic is noisy
+  const Batch<double> seqs = sample_batch<double>(task, opt.sequences, data);
+  const std::size_t B = opt.sequences, d = run.cfg.model.n_dims;
+
+  std::vector<RoundCurve> curves;
+  for (double q : opt.critic_noise)
+    for (const std::string method : {"model", "gd", "construct"}) {
+      progress << "self-correction: " << method << ", critic noise " << q << "\n";
+      Batch<double> ctx = seqs;  // copies of the handles: the triplets after `start` are overwritten below
+      ctx.ys = ag::TensorD::from_vector(seqs.ys.shape(), seqs.ys.to_vector());
+      ctx.rs = ag::TensorD::from_vector(seqs.rs.shape(), seqs.rs.to_vector());
+      ag::Rng critic(opt.seed ^ 0xC0FFEEull);  // the same critic draws for every method
+      RoundCurve c{method, q, {}, {}};
+      for (std::size_t t = 0; t <= opt.rounds; ++t) {
+        const std::size_t n = opt.start + t;
+        const ag::TensorD a = answer(method, *run.model, ctx, n, opt);
+        Curve summary;
+        summarise(alignment_error(a, seqs.ystar), summary);
+        c.mean.push_back(summary.mean[0]), c.sem.push_back(summary.sem[0]);
+        const Critique crit = critique(seqs, a);
+        for (std::size_t s = 0; s < B; ++s) {  // the answer and its score become triplet n
+          const bool noisy = critic.uniform() < q;
+          const double fresh = critic.uniform();
+          ctx.rs.data()[s * N + n] = noisy ? fresh : crit.score[s];
+          std::copy_n(crit.response.data() + s * d, d, ctx.ys.data() + (s * N + n) * d);
+        }
+      }
+      curves.push_back(std::move(c));
+    }
+  return curves;
+}
+
+void write_rounds_csv(const std::string& path, const std::vector<RoundCurve>& curves, std::size_t n) {
+  std::ostringstream out;
+  out << "method,critic_noise,round,mean,sem,n\n";
+  out.precision(10);
+  for (const auto& c : curves)
+    for (std::size_t t = 0; t < c.mean.size(); ++t)
+      out << c.method << ',' << c.critic_noise << ',' << t << ',' << c.mean[t] << ',' << c.sem[t] << ',' << n << '\n';
+  write_atomically(path, out.str());
+}
+
+}  // namespace lab

@@ -1,0 +1,54 @@
+// Multi-round self-correction, beyond the paper: the model answers, a critic scores the answer, the
+// (answer, score) triplet joins the context, and the model answers again, for R rounds.
+//
+// The critic maps an answer's true quality onto the reward scale the model was trained on. Every
+// training response of a sequence is y_r = e + r (y* - e), with reward r, and its quality
+// cos(y_r, y*) grows with r along that line. The critic gives an answer a the reward r of the training
+// response of the same quality: cos(y_r, y*) = cos(a, y*) (bisection; r = 0 below cos(e, y*), 1 at
+// the top). This uses only what the error metric uses, the direction of a. The answer joins the
+// context rescaled to ‖y_r‖. A model trained with a cosine loss gives directions, not lengths, and
+// the context should hold responses of the size the model has seen. A critic with noise q replaces
+// the score, with probability q, by a fresh U(0, 1) draw (the task's reward noise, applied to the
+// critic).
+//
+// Round 0 answers from the k sampled triplets; round t from those plus t (answer, score) triplets.
+// The same loop runs with three answerers on the same sequences and critic draws: the trained
+// model, GD on the cosine PL loss (the `gd` baseline of icalign eval), and the explicit
+// construction (quadratic PL, construction.hpp).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "experiments/lab/evaluate.hpp"
+
+namespace lab {
+
+struct SelfCorrectionOptions {
+  std::size_t start = 4;     // k: sampled triplets before round 0
+  std::size_t rounds = 12;   // R: answers after round 0; k + R must be < the model's n_points
+  std::vector<double> critic_noise{0, 0.25, 0.5, 1};
+  std::size_t sequences = 512;
+  std::uint64_t seed = 1000003;
+  GdOptions gd;
+};
+
+struct RoundCurve {
+  std::string method;  // model, gd, construct
+  double critic_noise;
+  std::vector<double> mean, sem;  // index: round 0..R
+};
+
+// The critic's score r of answers a (B, d) for the batch's sequences, before noise, and each answer
+// rescaled to ‖y_r‖ (what joins the context).
+struct Critique {
+  std::vector<double> score;
+  ag::TensorD response;  // (B, d)
+};
+Critique critique(const Batch<double>& b, const ag::TensorD& answers);
+
+std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCorrectionOptions& opt, std::ostream& progress);
+
+// CSV method,critic_noise,round,mean,sem,n, written atomically.
+void write_rounds_csv(const std::string& path, const std::vector<RoundCurve>& curves, std::size_t n);
+
+}  // namespace lab
