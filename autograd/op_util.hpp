@@ -2,6 +2,7 @@
 // and viewing raw storage as xtensor expressions. Not part of the public API.
 #pragma once
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,19 @@ T* grad_sink(TensorImpl<T>& x, const Shape& grad_shape, const char* op) {
 // For a backward that writes every element of the gradient exactly once (a GEMM, a row loop): the
 // buffer, and beta = 0 when it was just created (then overwrite it: no zero fill, no read) or 1
 // when earlier gradients are already in it (then add). ptr is nullptr when no grad is needed.
+// A fresh buffer is uninitialised: assign to it, never compute beta · old (0 · NaN is NaN).
+// OpenBLAS's GEMM with beta = 0 does not read C.
+// In the sanitizer build (AG_POISON_UNINITIALISED) fresh, uninitialised buffers are filled with NaN,
+// so an op that reads memory it never wrote shows up as NaN in the tests.
+template <class T>
+void poison(Buffer<T>& b) {
+#ifdef AG_POISON_UNINITIALISED
+  b.fill(std::numeric_limits<T>::quiet_NaN());
+#else
+  (void)b;
+#endif
+}
+
 template <class T>
 struct GradTarget {
   T* ptr;
@@ -65,6 +79,7 @@ GradTarget<T> grad_target(TensorImpl<T>& x, const Shape& grad_shape, const char*
   if (!x.requires_grad) return {nullptr, T(1)};
   if (x.grad) return {x.grad->data(), T(1)};
   x.grad = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({numel(x.shape)}));
+  poison(*x.grad);
   return {x.grad->data(), T(0)};
 }
 

@@ -86,11 +86,16 @@ Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b
       const GradTarget<T> da = grad_target(*ai, ai->shape, "gelu_linear");
       linear_backward(g, h.data(), wi->data->data(), R, IN, OUT, GradTarget<T>{da ? h.data() : nullptr, T(0)},  // dh over h
                       grad_target(*wi, wi->shape, "gelu_linear"), grad_sink(*bi, bi->shape, "gelu_linear"));
-      if (da)  // da = beta · da + dh · gelu'(a)
-        for_each_chunk(R * IN, [beta = da.beta](auto d, auto dh, auto tv, auto av) {
-          xt::noalias(d) = beta * d + dh * (T(0.5) * (T(1) + tv) + T(0.5) * av * (T(1) - tv * tv) * T(Gelu::kK) *
-                                                                       (T(1) + T(3 * Gelu::kC) * av * av));
-        }, da.ptr, h.data(), t.data(), A);
+      // da (+)= dh · gelu'(a). Assign when da is fresh: its memory is uninitialised, and 0 · NaN is NaN.
+      auto gelu_grad = [](const auto& dh, const auto& tv, const auto& av) {
+        return dh * (T(0.5) * (T(1) + tv) + T(0.5) * av * (T(1) - tv * tv) * T(Gelu::kK) * (T(1) + T(3 * Gelu::kC) * av * av));
+      };
+      if (da && da.beta == T(0))
+        for_each_chunk(R * IN, [&](auto d, auto dh, auto tv, auto av) { xt::noalias(d) = gelu_grad(dh, tv, av); },
+                       da.ptr, h.data(), t.data(), A);
+      else if (da)
+        for_each_chunk(R * IN, [&](auto d, auto dh, auto tv, auto av) { xt::noalias(d) += gelu_grad(dh, tv, av); },
+                       da.ptr, h.data(), t.data(), A);
       if (const auto dr = grad_target(*ri, yi->shape, "gelu_linear")) pass_gradient(dr, g, numel(yi->shape));
     });
   }

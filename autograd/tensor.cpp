@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <climits>
+#include <limits>
 #include <string>
 
 namespace ag {
@@ -23,6 +24,9 @@ Tensor<T> Tensor<T>::empty(const Shape& shape) {
   auto impl = std::make_shared<TensorImpl<T>>();
   impl->shape = shape;
   impl->data = std::make_shared<Buffer<T>>(Buffer<T>::from_shape({ag::numel(shape)}));
+#ifdef AG_POISON_UNINITIALISED  // the sanitizer build: an op that reads what it never wrote yields NaN
+  impl->data->fill(std::numeric_limits<T>::quiet_NaN());
+#endif
   return Tensor(std::move(impl));
 }
 
