@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -62,11 +63,12 @@ ag::TensorD answer(const std::string& method, const nn::ICAlignTransformer<float
 }  // namespace
 
 std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCorrectionOptions& opt, std::ostream& progress) {
-  const TrainedRun run = load_run(run_dir);
-  const std::size_t N = run.cfg.model.n_points;
+  if (!std::ifstream(run_dir + "/config.yaml")) throw std::runtime_error("'" + run_dir + "' is not a run directory (no config.yaml)");
+  const std::size_t N = load_config(run_dir + "/config.yaml").model.n_points;  // check the options before loading weights
   if (opt.start < 1 || opt.start + opt.rounds >= N)
     throw std::invalid_argument("self-correction: need 1 <= start and start + rounds < n_points = " + std::to_string(N) +
                                 " (got start " + std::to_string(opt.start) + ", rounds " + std::to_string(opt.rounds) + ")");
+  const TrainedRun run = load_run(run_dir);
   ag::Rng data(opt.seed);
   TaskConfig task = run.cfg.task;
   task.reward_noise = 0;  // the k starting triplets carry true rewards; only the critic is noisy

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""The paper's six synthetic panels from `icalign sweep` results (experiments/grids/panels*.yaml):
+error 1 - cos(answer, y*) against the number of in-context examples k, mean ± standard error over
+seeds (each seed's value is its mean over the held-out sequences). Writes OUT/panel_a.png .. panel_f.png
+and OUT/summary.md (the numbers docs/results.md quotes).
+Usage: plot_panels.py OUT_DIR results.csv [more_results.csv ...]"""
+import collections
+import csv
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+KS_TABLE = (1, 2, 3, 5, 10, 19)
+
+
+def load(paths):
+    """{(run, noise, method): {k: [per-seed means]}}"""
+    data = collections.defaultdict(lambda: collections.defaultdict(list))
+    for p in paths:
+        for r in csv.DictReader(open(p)):
+            data[(r["run"], float(r["noise"]), r["method"])][int(r["k"])].append(float(r["mean"]))
+    return data
+
+
+def stats(per_k):
+    ks = sorted(per_k)
+    mean = [sum(per_k[k]) / len(per_k[k]) for k in ks]
+    sem = [(math.sqrt(sum((v - m) ** 2 for v in per_k[k]) / (len(per_k[k]) - 1) / len(per_k[k])) if len(per_k[k]) > 1 else 0.0)
+           for k, m in zip(ks, mean)]
+    return ks, mean, sem, min(len(per_k[k]) for k in ks)
+
+
+def line(ax, data, key, label, **style):
+    if key not in data:
+        return False
+    ks, mean, sem, n = stats(data[key])
+    ax.plot(ks, mean, label=f"{label} (n={n})", **style)
+    ax.fill_between(ks, [m - s for m, s in zip(mean, sem)], [m + s for m, s in zip(mean, sem)], alpha=0.2,
+                    color=style.get("color"))
+    return True
+
+
+def panel(out, name, title, curves, data):
+    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    drawn = [line(ax, data, key, label, **style) for key, label, style in curves]
+    if not any(drawn):
+        plt.close(fig)
+        return
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("number of in-context examples k")
+    ax.set_ylabel("1 − cos(answer, y*)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(out, f"panel_{name}.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(path)
+
+
+def main(out, paths):
+    os.makedirs(out, exist_ok=True)
+    data = load(paths)
+    own = -1.0
+    base = [(("default", own, "mean_response"), "mean of responses seen", dict(color="C1", lw=1)),
+            (("default", own, "reward_weighted"), "reward-weighted mean", dict(color="C4", lw=1)),
+            (("default", own, "best_response"), "top-1 by reward", dict(color="C2", lw=1))]
+    panel(out, "a", "(a) trained transformer vs GD",
+          [(("default", own, "model"), "transformer (4 layers)", dict(color="C3", lw=2.5)),
+           (("default", own, "gd"), "GD (PL loss, Adam, 50 steps)", dict(color="C0", lw=2))] + base, data)
+    colors = plt.cm.viridis([0.0, 0.25, 0.5, 0.7, 0.9])
+    panel(out, "b", "(b) reward noise p (evaluation; trained with p = 0)",
+          [(("default", p, "model"), f"transformer, p = {p:g}", dict(color=c, lw=2)) for p, c in zip((0, .25, .5, .75, 1), colors)]
+          + [(("default", p, "gd"), f"GD, p = {p:g}", dict(color=c, lw=1, ls="--")) for p, c in zip((0, 1), colors[[0, 4]])], data)
+    panel(out, "c", "(c) depth",
+          [((r, own, "model"), label, dict(lw=2)) for r, label in (("depth1", "1 layer"), ("depth2", "2 layers"), ("default", "4 layers"))]
+          + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
+    panel(out, "d", "(d) softmax vs linear attention (both causal)",
+          [(("default", own, "model"), "softmax attention", dict(color="C3", lw=2)),
+           (("linear", own, "model"), "linear attention", dict(color="C9", lw=2)),
+           (("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
+    panel(out, "e", "(e) number of heads (width 64)",
+          [((r, own, "model"), label, dict(lw=2)) for r, label in (("heads1", "1 head"), ("heads2", "2 heads"), ("default", "4 heads"))]
+          + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
+    panel(out, "f", "(f) with vs without FFN",
+          [(("default", own, "model"), "with FFN", dict(color="C3", lw=2)),
+           (("noffn", own, "model"), "without FFN", dict(color="C8", lw=2)),
+           (("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
+
+    # summary.md: every (run, noise, method) at a few k, mean ± SE over seeds
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write("| run | reward noise | method | seeds | " + " | ".join(f"k={k}" for k in KS_TABLE) + " |\n")
+        f.write("|---|---|---|---|" + "---|" * len(KS_TABLE) + "\n")
+        for (run, noise, method) in sorted(data):
+            ks, mean, sem, n = stats(data[(run, noise, method)])
+            cells = [f"{mean[ks.index(k)]:.3f} ± {sem[ks.index(k)]:.3f}" if k in ks else "—" for k in KS_TABLE]
+            f.write(f"| {run} | {'own' if noise < 0 else noise} | {method} | {n} | " + " | ".join(cells) + " |\n")
+    print(os.path.join(out, "summary.md"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], [p for p in sys.argv[2:] if os.path.exists(p)])
