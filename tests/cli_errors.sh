@@ -33,7 +33,7 @@ printf 'garbage' | dd of="$work/run/checkpoint/model.safetensors" bs=1 seek=20 c
 expect_error "model.safetensors: header is not valid JSON" eval --run "$work/run" --sequences 8
 [ -e "$work/run/eval.csv" ] && { echo "FAILED: eval of a corrupt run wrote eval.csv"; failures=$((failures + 1)); }
 expect_error "no eval*.csv" plot --run "$work/run"
-expect_error "start + rounds < n_points = 4" selfcorrect --run "$work/run" --rounds 5 --sequences 4
+expect_error "start + rounds < n_points = 6" selfcorrect --run "$work/run" --rounds 5 --sequences 4
 expect_error "has no checkpoint to compare with" construct --run "$work/b" --out "$work/c"
 expect_error "--contexts: Value 1 not in range" construct --contexts 1 --out "$work/c"
 
