@@ -27,12 +27,7 @@ def plot_sharpness(path):
     ax.set_xlabel("selection sharpness γ·δ (δ: smallest reward gap the construction is built for)")
     ax.set_ylabel("error of one constructed GD step")
     ax.set_title("Explicit construction vs direct GD (N = 5, K = 1)", fontsize=10)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    out = path[:-4] + ".png"
-    fig.savefig(out, dpi=120)
-    print(out)
+    plot_eval.save(fig, ax, path[:-4] + ".png", which="both")
 
 
 if __name__ == "__main__":

@@ -61,11 +61,16 @@ def plot(path, title=None):
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("1 − cos(answer, y*)")
     ax.set_ylim(bottom=-0.02)
-    ax.grid(alpha=0.3)
+    save(fig, ax, path[:-4] + ".png")
+
+
+def save(fig, ax, out, **grid):
+    """Grid, legend, tight layout; writes the PNG and prints its path."""
+    ax.grid(alpha=0.3, **grid)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    out = path[:-4] + ".png"
     fig.savefig(out, dpi=120)
+    plt.close(fig)
     print(out)
 
 

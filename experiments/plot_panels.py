@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import plot_eval  # noqa: E402
+
 KS_TABLE = (1, 2, 3, 5, 10, 19)
 
 
@@ -55,13 +57,7 @@ def panel(out, name, title, curves, data):
     ax.set_xlabel("number of in-context examples k")
     ax.set_ylabel("1 − cos(answer, y*)")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = os.path.join(out, f"panel_{name}.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    print(path)
+    plot_eval.save(fig, ax, os.path.join(out, f"panel_{name}.png"))
 
 
 def main(out, paths):
