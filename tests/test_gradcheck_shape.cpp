@@ -29,6 +29,9 @@ TEST_CASE("gradcheck: fused attention, softmax and linear, causal and full", "[g
       CHECK_GRADS([=](const V& x) { return ag::attention(x[0], x[0], x[0], causal, softmax); }, randd({1, 2, 3, 2}, 43));
       // in place from a fused projection (B, T, 3C): 2 heads of 3, read with a row stride of 18
       CHECK_GRADS([=](const V& x) { return ag::attention_qkv(x[0], 2, causal, softmax); }, randd({2, 4, 18}, 44));
+      // T = 33: the causal kernel cuts the rows into two blocks (17, 16) and skips the one above the diagonal
+      CHECK_GRADS([=](const V& x) { return ag::attention(x[0], x[1], x[0], causal, softmax); }, randd({1, 1, 33, 2}, 47),
+                  randd({1, 1, 33, 2}, 48));
     }
 }
 
