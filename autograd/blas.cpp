@@ -113,6 +113,13 @@ void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K
       // n0..n1 of op(B) at column n0 of B, or at its row n0 when B is transposed.
       const T* a = ta ? A + m0 : A + m0 * lda;
       const T* b = tb ? B + n0 * ldb : B + n0;
+      if (row_init && beta == T(0)) {
+        // C starts as the bias rows and the GEMM adds to it: this saves OpenBLAS's zeroing pass and a
+        // second pass adding the bias.
+        for (std::size_t m = 0; m < m1 - m0; ++m) std::copy(row_init + n0, row_init + n1, c + m * ldc);
+        gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, T(1), c, ldc);
+        continue;
+      }
       gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, beta, c, ldc);
       if (row_init)  // while the tile is in cache
         for (std::size_t m = 0; m < m1 - m0; ++m)
