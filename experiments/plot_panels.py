@@ -3,6 +3,7 @@
 error 1 - cos(answer, y*) against the number of in-context examples k, mean ± standard error over
 seeds (each seed's value is its mean over the held-out sequences). Writes OUT/panel_a.png .. panel_f.png
 and OUT/summary.md (the numbers docs/results.md quotes).
+The same script draws OUT/panel_reward_use.png from experiments/grids/reward_use.yaml's runs.
 Usage: plot_panels.py OUT_DIR results.csv [more_results.csv ...]"""
 import collections
 import csv
@@ -77,17 +78,25 @@ def main(out, paths):
     panel(out, "c", "(c) depth",
           [((r, own, "model"), label, dict(lw=2)) for r, label in (("depth1", "1 layer"), ("depth2", "2 layers"), ("default", "4 layers"))]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
-    panel(out, "d", "(d) softmax vs linear attention (both causal)",
-          [(("default", own, "model"), "softmax attention", dict(color="C3", lw=2)),
-           (("linear", own, "model"), "linear attention", dict(color="C9", lw=2)),
+    panel(out, "d", "(d) softmax vs linear attention",
+          [(("default", own, "model"), "softmax attention (causal)", dict(color="C3", lw=2)),
+           (("linear", own, "model"), "linear attention (causal)", dict(color="C9", lw=2)),
+           (("linear_noncausal", own, "model"), "linear attention, no mask (official code)", dict(color="C9", lw=2, ls=":")),
            (("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     panel(out, "e", "(e) number of heads (width 64)",
           [((r, own, "model"), label, dict(lw=2)) for r, label in (("heads1", "1 head"), ("heads2", "2 heads"), ("default", "4 heads"))]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     panel(out, "f", "(f) with vs without FFN",
-          [(("default", own, "model"), "with FFN", dict(color="C3", lw=2)),
-           (("noffn", own, "model"), "without FFN", dict(color="C8", lw=2)),
+          [(("default", own, "model"), "with FFN (causal)", dict(color="C3", lw=2)),
+           (("noffn", own, "model"), "without FFN (causal)", dict(color="C8", lw=2)),
+           (("noffn_noncausal", own, "model"), "without FFN, no mask (official code)", dict(color="C8", lw=2, ls=":")),
            (("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
+    # What it takes to use the rewards (experiments/grids/reward_use.yaml): each run with true (p = 0)
+    # and shuffled (p = 1) rewards; the vertical gap is how much the answer depends on the rewards.
+    panel(out, "reward_use", "using the rewards: true (p = 0, solid) vs shuffled (p = 1, dotted)",
+          [((run, p, "model"), f"{label}, p = {p:g}", dict(color=c, lw=2, ls="-" if p == 0 else ":"))
+           for run, label, c in (("default", "3000 steps, batch 64", "C3"), ("steps9000", "9000 steps", "C5"),
+                                 ("batch192", "batch 192", "C6")) for p in (0.0, 1.0)] + base, data)
 
     # summary.md: every (run, noise, method) at a few k, mean ± SE over seeds
     with open(os.path.join(out, "summary.md"), "w") as f:

@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# Regenerates everything docs/results.md quotes: the panels sweep (two shards, one per core; resumable,
-# so rerunning continues), the figures and summary in docs/results/, multi-round self-correction on
-# the default model (seed 1), and the explicit construction against it. About an hour on 2 cores.
+# Regenerates everything docs/results.md quotes:
+#   1. four sweeps, each in two shards (one per core; resumable, so rerunning continues):
+#      panels.yaml (the six panels), panels_more.yaml (2 layers, 2 heads), panels_noncausal.yaml (the
+#      official code's unmasked ablations), reward_use.yaml (longer training, larger batch);
+#   2. the figures and summary in docs/results/;
+#   3. multi-round self-correction on the default model of each seed, and their mean over seeds;
+#   4. the explicit construction against the default model of seed 1.
+# About 2 hours on 2 cores. With --quick, only panels.yaml (about 1 hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)" --target icalign
-grids=(experiments/grids/panels.yaml)
-[ "${1:-}" = "--more" ] && grids+=(experiments/grids/panels_more.yaml)   # depth 2 and 2 heads too
-mkdir -p runs
+grids=(panels panels_more panels_noncausal reward_use)
+[ "${1:-}" = "--quick" ] && grids=(panels)
+mkdir -p runs docs/results
 for grid in "${grids[@]}"; do
-  ./build/icalign sweep --grid "$grid" --shard 0/2 2>"runs/$(basename "$grid" .yaml)_0.log" &
-  ./build/icalign sweep --grid "$grid" --shard 1/2 2>"runs/$(basename "$grid" .yaml)_1.log"
+  ./build/icalign sweep --grid "experiments/grids/$grid.yaml" --shard 0/2 2>"runs/${grid}_0.log" &
+  ./build/icalign sweep --grid "experiments/grids/$grid.yaml" --shard 1/2 2>"runs/${grid}_1.log"
   wait
+  cp "runs/$grid/results.csv" "docs/results/$grid.csv"
 done
-mkdir -p docs/results
-cp runs/panels/results.csv docs/results/panels.csv
-[ -e runs/panels_more/results.csv ] && cp runs/panels_more/results.csv docs/results/panels_more.csv
-/usr/bin/python3 experiments/plot_panels.py docs/results docs/results/panels.csv docs/results/panels_more.csv
-./build/icalign selfcorrect --run runs/panels/default-s1 --sequences 512
+csvs=()
+for grid in panels panels_more panels_noncausal reward_use; do
+  [ -e "docs/results/$grid.csv" ] && csvs+=("docs/results/$grid.csv")
+done
+/usr/bin/python3 experiments/plot_panels.py docs/results "${csvs[@]}"
+for seed in 1 2 3; do
+  ./build/icalign selfcorrect --run "runs/panels/default-s$seed" --sequences 512
+done
 cp runs/panels/default-s1/selfcorrect.csv runs/panels/default-s1/selfcorrect.png docs/results/
+/usr/bin/python3 experiments/plot_selfcorrect.py --seeds docs/results/selfcorrect_seeds runs/panels/default-s{1,2,3}/selfcorrect.csv
 ./build/icalign construct --run runs/panels/default-s1 --out runs/construct_panels
 cp runs/construct_panels/compare.csv runs/construct_panels/compare.png docs/results/
