@@ -76,7 +76,8 @@ def main(out, paths):
           [(("default", p, "model"), f"transformer, p = {p:g}", dict(color=c, lw=2)) for p, c in zip((0, .25, .5, .75, 1), colors)]
           + [(("default", p, "gd"), f"GD, p = {p:g}", dict(color=c, lw=1, ls="--")) for p, c in zip((0, 1), colors[[0, 4]])], data)
     panel(out, "c", "(c) depth",
-          [((r, own, "model"), label, dict(lw=2)) for r, label in (("depth1", "1 layer"), ("depth2", "2 layers"), ("default", "4 layers"))]
+          [((r, own, "model"), label, dict(lw=2)) for r, label in (("depth1", "1 layer"), ("depth2", "2 layers"), ("default", "4 layers"),
+                                                                 ("depth8", "8 layers"))]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     panel(out, "d", "(d) softmax vs linear attention",
           [(("default", own, "model"), "softmax attention (causal)", dict(color="C3", lw=2)),
@@ -84,7 +85,8 @@ def main(out, paths):
            (("linear_noncausal", own, "model"), "linear attention, no mask (official code)", dict(color="C9", lw=2, ls=":")),
            (("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     panel(out, "e", "(e) number of heads (width 64)",
-          [((r, own, "model"), label, dict(lw=2)) for r, label in (("heads1", "1 head"), ("heads2", "2 heads"), ("default", "4 heads"))]
+          [((r, own, "model"), label, dict(lw=2)) for r, label in (("heads1", "1 head"), ("heads2", "2 heads"), ("default", "4 heads"),
+                                                                 ("heads8", "8 heads"))]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     panel(out, "f", "(f) with vs without FFN",
           [(("default", own, "model"), "with FFN (causal)", dict(color="C3", lw=2)),
