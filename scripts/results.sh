@@ -26,6 +26,7 @@ for grid in panels panels_more panels_noncausal reward_use; do
   [ -e "docs/results/$grid.csv" ] && csvs+=("docs/results/$grid.csv")
 done
 /usr/bin/python3 experiments/plot_panels.py docs/results "${csvs[@]}"
+/usr/bin/python3 experiments/run_times.py docs/results/run_times.csv $(for g in "${grids[@]}"; do echo "runs/$g"; done)
 for seed in 1 2 3; do
   ./build/icalign selfcorrect --run "runs/panels/default-s$seed" --sequences 512
 done
