@@ -16,7 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 TITLE = {"model": "trained transformer", "gd": "GD, cosine-reward PL (Adam, 50 steps)",
-         "construct": "explicit construction (quadratic-reward PL, 1 step)"}
+         "construct": "explicit construction (quadratic-reward PL, 1 step)",
+         "model_projected": "trained transformer, context gets y_r (diagnostic)"}
 
 
 def read(path):

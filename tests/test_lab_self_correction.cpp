@@ -1,5 +1,6 @@
 // The self-correction critic: it gives training-like responses their true reward, is blind to an
-// answer's length, and rescales answers to the length of the training response of the same quality.
+// answer's length, and rescales answers to the length of the training response of the same quality;
+// its projection of a training response is that response.
 #include <cmath>
 
 #include "experiments/lab/self_correction.hpp"
@@ -17,7 +18,10 @@ TEST_CASE("the critic scores responses on the training line by their true reward
     const lab::Critique c = lab::critique(b, y);
     for (std::size_t s = 0; s < 8; ++s) {
       CHECK_THAT(c.score[s], WithinAbs(b.rs_true.data()[s * N + j], 1e-9));
-      for (std::size_t a = 0; a < d; ++a) CHECK_THAT(c.response.data()[s * d + a], WithinAbs(y.data()[s * d + a], 1e-6));
+      for (std::size_t a = 0; a < d; ++a) {
+        CHECK_THAT(c.response.data()[s * d + a], WithinAbs(y.data()[s * d + a], 1e-6));
+        CHECK_THAT(c.projection.data()[s * d + a], WithinAbs(y.data()[s * d + a], 1e-6));  // y_r is the response
+      }
     }
     // the same answers scaled by 3: the same scores, the same responses
     const lab::Critique c3 = lab::critique(b, y * 3.0);

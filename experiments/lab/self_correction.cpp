@@ -15,7 +15,7 @@ namespace lab {
 Critique critique(const Batch<double>& b, const ag::TensorD& a) {
   const std::size_t B = a.shape()[0], d = a.shape()[1];
   const ag::TensorD e = bad_responses(b);
-  Critique c{std::vector<double>(B), ag::TensorD::empty({B, d})};
+  Critique c{std::vector<double>(B), ag::TensorD::empty({B, d}), ag::TensorD::empty({B, d})};
   for (std::size_t s = 0; s < B; ++s) {
     const double *ys = b.ystar.data() + s * d, *es = e.data() + s * d, *as = a.data() + s * d;
     auto point = [&](double r, std::size_t i) { return es[i] + r * (ys[i] - es[i]); };  // y_r
@@ -35,6 +35,7 @@ Critique critique(const Batch<double>& b, const ag::TensorD& a) {
     for (std::size_t i = 0; i < d; ++i) norm_a += as[i] * as[i], norm_y += point(r, i) * point(r, i);
     const double scale = norm_a > 0 ? std::sqrt(norm_y / norm_a) : 0.0;
     for (std::size_t i = 0; i < d; ++i) c.response.data()[s * d + i] = as[i] * scale;
+    for (std::size_t i = 0; i < d; ++i) c.projection.data()[s * d + i] = point(r, i);
     c.score[s] = r;
   }
   return c;
@@ -46,7 +47,7 @@ namespace {
 ag::TensorD answer(const std::string& method, const nn::ICAlignTransformer<float>& model, const Batch<double>& ctx,
                    std::size_t n, const SelfCorrectionOptions& opt) {
   const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
-  if (method == "model")  // the prediction at x-token n has seen triplets 0..n-1 (causal)
+  if (method == "model" || method == "model_projected")  // the prediction at x-token n has seen triplets 0..n-1 (causal)
     return ag::reshape(ag::slice(model_answers(model, ctx), 1, n, n + 1), {long(B), long(d)});
   if (method == "gd") {
     ag::Rng init(opt.seed + n);
@@ -77,7 +78,7 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
 
   std::vector<RoundCurve> curves;
   for (double q : opt.critic_noise)
-    for (const std::string method : {"model", "gd", "construct"}) {
+    for (const std::string method : {"model", "gd", "construct", "model_projected"}) {
       progress << "self-correction: " << method << ", critic noise " << q << "\n";
       Batch<double> ctx = seqs;  // copies of the handles: the triplets after `start` are overwritten below
       ctx.ys = ag::TensorD::from_vector(seqs.ys.shape(), seqs.ys.to_vector());
@@ -91,11 +92,12 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
         summarise(alignment_error(a, seqs.ystar), summary);
         c.mean.push_back(summary.mean[0]), c.sem.push_back(summary.sem[0]);
         const Critique crit = critique(seqs, a);
+        const ag::TensorD& appended = method == "model_projected" ? crit.projection : crit.response;
         for (std::size_t s = 0; s < B; ++s) {  // the answer and its score become triplet n
           const bool noisy = critic.uniform() < q;
           const double fresh = critic.uniform();
           ctx.rs.data()[s * N + n] = noisy ? fresh : crit.score[s];
-          std::copy_n(crit.response.data() + s * d, d, ctx.ys.data() + (s * N + n) * d);
+          std::copy_n(appended.data() + s * d, d, ctx.ys.data() + (s * N + n) * d);
         }
       }
       curves.push_back(std::move(c));

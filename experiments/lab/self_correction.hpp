@@ -14,7 +14,10 @@
 // Round 0 answers from the k sampled triplets; round t from those plus t (answer, score) triplets.
 // The same loop runs with three answerers on the same sequences and critic draws: the trained
 // model, GD on the cosine PL loss (the `gd` baseline of icalign eval), and the explicit
-// construction (quadratic PL, construction.hpp).
+// construction (quadratic PL, construction.hpp). A fourth loop, `model_projected`, is a diagnostic:
+// the model answers, but what joins the context is y_r itself, the training response of the same
+// quality. It separates "the model cannot use scores" from "the model's own answers, which lie off
+// the training line, are out of distribution as context".
 #pragma once
 #include <string>
 #include <vector>
@@ -33,7 +36,7 @@ struct SelfCorrectionOptions {
 };
 
 struct RoundCurve {
-  std::string method;  // model, gd, construct
+  std::string method;  // model, gd, construct, model_projected
   double critic_noise;
   std::vector<double> mean, sem;  // index: round 0..R
 };
@@ -42,7 +45,8 @@ struct RoundCurve {
 // rescaled to ‖y_r‖ (what joins the context).
 struct Critique {
   std::vector<double> score;
-  ag::TensorD response;  // (B, d)
+  ag::TensorD response;    // (B, d)
+  ag::TensorD projection;  // (B, d): y_r, the training response of the same quality
 };
 Critique critique(const Batch<double>& b, const ag::TensorD& answers);
 
