@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # icalign sweep: two shards cover the grid between them, a second call skips finished runs, a run
-# with a checkpoint but no `done` is resumed, and results.csv gathers every run × seed.
+# with a checkpoint but no `done` is resumed, results.csv gathers every run × seed, and shards that
+# finish at the same moment both succeed.
 set -uo pipefail
 icalign=$1 config=$2
 work=$(mktemp -d)
@@ -26,5 +27,11 @@ grep -q "a-s1: resuming" "$work/log2" || fail "a-s1 was not resumed"
 [ "$(grep -c 'done, skipped' "$work/log2")" -eq 3 ] || fail "finished runs were not skipped: $(cat "$work/log2")"
 rows=$(cut -d, -f1,2,3 "$work/out/results.csv" | sort -u | grep -vc '^run')
 [ "$rows" -eq 6 ] || fail "results.csv has $rows (run, seed, noise) groups, expected 6 (4 runs + a's noise-1 evals)"
+# Shards that finish together both gather results.csv: neither may fail (they once shared a temp file).
+for i in $(seq 20); do
+  "$icalign" sweep --grid "$work/grid.yaml" --shard 0/2 >"$work/log3" 2>&1 & pid=$!
+  "$icalign" sweep --grid "$work/grid.yaml" --shard 1/2 >"$work/log4" 2>&1 || fail "concurrent shard 1/2: $(tail -2 "$work/log4")"
+  wait "$pid" || fail "concurrent shard 0/2: $(tail -2 "$work/log3")"
+done
 "$icalign" sweep --grid "$work/grid.yaml" --shard 2/2 >/dev/null 2>&1 && fail "--shard 2/2 was accepted"
 echo "sweep: ok"
