@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates everything docs/results.md quotes:
 #   1. four sweeps, each in two shards (one per core; resumable, so rerunning continues):
-#      panels.yaml (the six panels), panels_more.yaml (2 layers, 2 heads), panels_noncausal.yaml (the
+#      panels.yaml (the six panels), panels_more.yaml (2 and 8 layers, 2 and 8 heads), panels_noncausal.yaml (the
 #      official code's unmasked ablations), reward_use.yaml (longer training, larger batch);
 #   2. the figures and summary in docs/results/;
 #   3. multi-round self-correction on the default model of each seed, and their mean over seeds;
 #   4. the explicit construction against the default model of seed 1.
-# About 2 hours on 2 cores. With --quick, only panels.yaml (about 1 hour).
+# From scratch about 4 hours on 2 cores (6.2 hours of single-core training, plus evaluation); with
+# every run done, a minute. With --quick, only panels.yaml (about 1 hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
