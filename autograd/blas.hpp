@@ -13,11 +13,12 @@ void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
 
 // The same product, cut into fixed pieces that TBB runs in parallel, one single-threaded GEMM each.
-// Rows are split into near-equal blocks of at most 1024, a multiple of four of them (every block
-// repacks op(B), so blocks are tall; four divide evenly among 2 or 4 threads). When there are fewer than four blocks and
-// K is long (a weight gradient), K is split into blocks of at most 2048 whose products are added in
-// order; otherwise columns are split into blocks of at most 64. The cut depends on the shape only,
-// so the result does not depend on the thread count.
+// A weight gradient (K >= 4096 and C of at most 2^20 elements, no row_init) is split along K into
+// near-equal chunks of at most 2048, whose products are added in chunk order (gemm_split_k).
+// Otherwise rows are split into near-equal blocks of at most 256, a multiple of four of them (every
+// block repacks op(B), so blocks are tall; four divide evenly among 2 or 4 threads), and, when there
+// are fewer than four row blocks, columns into blocks of at most 64. The cut depends on the shape
+// only, so the result does not depend on the thread count.
 // With row_init (N values), it is also added to every row of C: a bias, added to each tile while
 // the tile is in cache.
 template <class T>

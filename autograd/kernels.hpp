@@ -1,4 +1,4 @@
-// Kernels shared by an op and the fused ops built from it (ops_fused.cpp): the tanh-form GELU and
+// Kernels shared by an op and the fused ops built from it (fused_sublayers.cpp): the tanh-form GELU and
 // its derivative as xtensor expressions, and LayerNorm's row loops. Internal to the engine.
 #pragma once
 #include <cmath>
@@ -10,6 +10,29 @@
 #include "autograd/op_util.hpp"
 
 namespace ag::detail {
+
+// The shape checks of a linear layer and of LayerNorm's parameters, shared by the reference ops
+// (linear, layer_norm) and the fused ones built from them. x (..., IN), W (OUT, IN), b (OUT) or
+// none, residual of the output's shape or none; returns the output's shape (..., OUT).
+inline Shape check_linear(const char* op, const Shape& x, const Shape& w, const Shape* b, const Shape* residual) {
+  if (x.empty() || w.size() != 2 || x.back() != w[1] || (b && *b != Shape{w[0]}))
+    throw ShapeError(std::string(op) + ": x " + shape_str(x) + " needs weight (OUT, " +
+                     (x.empty() ? "?" : std::to_string(x.back())) + ") and bias (OUT), got weight " + shape_str(w) +
+                     (b ? " and bias " + shape_str(*b) : ""));
+  Shape out = x;
+  out.back() = w[0];
+  if (residual && *residual != out)
+    throw ShapeError(std::string(op) + ": the residual must have the output's shape " + shape_str(out) + ", got " +
+                     shape_str(*residual));
+  return out;
+}
+// x (..., C) needs gamma and beta of shape (C).
+inline void check_layer_norm(const char* op, const Shape& x, const Shape& gamma, const Shape& beta) {
+  if (x.empty() || gamma != Shape{x.back()} || beta != gamma)
+    throw ShapeError(std::string(op) + ": x " + shape_str(x) + " needs gamma and beta of shape (C) = (" +
+                     (x.empty() ? "?" : std::to_string(x.back())) + "), got gamma " + shape_str(gamma) + " and beta " +
+                     shape_str(beta));
+}
 
 // y (R, OUT) = x (R, IN) · Wᵀ + b + beta · y, with W stored (OUT, IN) as in PyTorch: one GEMM with a
 // transpose flag, no transposed copy of W. b may be null.
@@ -28,27 +51,35 @@ void linear_backward(const T* g, const T* x, const T* w, std::size_t R, std::siz
   if (dx) blas::gemm_parallel<T>(false, false, R, IN, OUT, T(1), g, OUT, w, IN, dx.beta, dx.ptr, IN);
 }
 
-// GELU, tanh form (GPT-2): y = x/2 · (1 + tanh u), u = sqrt(2/π) · (x + 0.044715 x³)
-//   dy/dx = (1 + tanh u)/2 + x/2 · (1 - tanh² u) · sqrt(2/π) · (1 + 3 · 0.044715 x²)
-// Both return lazy expressions over v (and g): evaluate them before v goes away. An expression
-// keeps a named local (a scalar or a sub-expression) by reference, so it would dangle once the
-// function returns: the constants are written as temporaries and the tanh twice, on purpose.
+// GELU, tanh form (GPT-2): y = v/2 · (1 + t),  t = tanh u,  u = sqrt(2/π) · (v + 0.044715 v³)
+//   dy/dv = (1 + t)/2 + v/2 · (1 - t²) · sqrt(2/π) · (1 + 3 · 0.044715 v²)
+// Each function returns a lazy xtensor expression; evaluate it while its arguments are alive. An
+// expression keeps its lvalue operands by reference and its rvalue operands by value, so the
+// constants are written as temporaries, and `grad` copies t into the expression (U(t)) rather than
+// referring to its own parameter, which would dangle once it returns.
 struct Gelu {
+  static constexpr double kK = 0.7978845608028654, kC = 0.044715;  // sqrt(2/π), and the cubic's weight
+
+  template <class E>
+  static auto tanh_u(const E& v) {
+    using T = typename E::value_type;
+    return xt::tanh(T(kK) * (v + T(kC) * v * v * v));
+  }
   template <class E>
   auto operator()(const E& v) const {
     using T = typename E::value_type;
-    return T(0.5) * v * (T(1) + xt::tanh(T(kK) * (v + T(kC) * v * v * v)));
+    return T(0.5) * v * (T(1) + tanh_u(v));
   }
-  static constexpr double kK = 0.7978845608028654, kC = 0.044715;  // sqrt(2/π), and the cubic's weight
+  // dy · gelu'(v), given t = tanh u (the fused gelu_linear computes t once for both y and dy/dv).
+  template <class G, class E, class U>
+  static auto grad(const G& g, const E& v, U t) {
+    using T = typename E::value_type;
+    return g * (T(0.5) * (T(1) + U(t)) + T(0.5) * v * (T(1) - U(t) * U(t)) * T(kK) * (T(1) + T(3 * kC) * v * v));
+  }
 };
-struct GeluGrad {  // dy · gelu'(v)
+struct GeluGrad {  // dy · gelu'(v), for unary()
   template <class G, class E>
-  auto operator()(const G& g, const E& v) const {
-    using T = typename E::value_type;  // constants as temporaries: the expression keeps them by value
-    return g * (T(0.5) * (T(1) + xt::tanh(T(Gelu::kK) * (v + T(Gelu::kC) * v * v * v))) +
-                T(0.5) * v * (T(1) - xt::square(xt::tanh(T(Gelu::kK) * (v + T(Gelu::kC) * v * v * v)))) * T(Gelu::kK) *
-                    (T(1) + T(3 * Gelu::kC) * v * v));
-  }
+  auto operator()(const G& g, const E& v) const { return Gelu::grad(g, v, Gelu::tanh_u(v)); }
 };
 
 // LayerNorm of R rows of C: y = (x - mean) · rstd · γ + β, with mean and rstd of each row stored.

@@ -27,9 +27,22 @@ bool needs_grad(std::initializer_list<const Tensor<T>*> inputs) {
   return false;
 }
 
-// Marks `out` as produced by `op` and appends its backward closure to the tape. The closure must
-// not capture `out` by Tensor handle in a way that would outlive the tape; it captures impl
-// pointers, and the tape owns the closure, so nothing points back at the tape: no cycles.
+// Marks `out` as produced by `op` and appends its backward closure to the tape.
+//
+// What a closure captures: its inputs as shared_ptr (`xi = x.impl_ptr()`): the caller may drop its
+// handles before backward runs. Its output as a raw pointer (`yi = y.impl_ptr().get()`): the node
+// already owns the output (Node::out) for as long as the closure lives. Never a Tensor handle of
+// the output, and nothing that points back at the tape: no cycles.
+//
+// How a closure writes an input's gradient, two ways:
+//   grad_sink(x, shape, op)    the gradient buffer, zeroed when first created: always ADD (+=).
+//   grad_target(x, shape, op)  {ptr, beta}: for a backward that writes every element once (a GEMM,
+//                              a row loop). beta = 0 when the buffer is fresh and uninitialised:
+//                              then ASSIGN, never read it; beta = 1 when earlier gradients are in it:
+//                              then add. This saves a zero fill and a read of every gradient.
+// Either returns a null pointer when x needs no gradient, and throws when the shape the op computed
+// is not x's: a wrong backward fails loudly. Both accumulate in effect, so an input used twice
+// receives the sum of both uses.
 template <class T, class F>
 void record(const char* op, Tensor<T>& out, F&& backward) {
   out.impl().requires_grad = true;
@@ -37,8 +50,7 @@ void record(const char* op, Tensor<T>& out, F&& backward) {
 }
 
 // Where to add an input's gradient: its (lazily zeroed) grad buffer, or nullptr when the input
-// does not require grad, so the op can skip that work. Every accumulation passes through here,
-// and the shape the op computed must equal the tensor's: a wrong backward fails loudly.
+// does not require grad, so the op can skip that work (see record() for the two rules).
 template <class T>
 T* grad_sink(TensorImpl<T>& x, const Shape& grad_shape, const char* op) {
   if (grad_shape != x.shape)

@@ -52,7 +52,7 @@ template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b);
 template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Tensor<T>(),
                                     const Tensor<T>& residual = Tensor<T>());
 
-// ---------------------------------------------------------------- fused sublayers (ops_fused.cpp)
+// ---------------------------------------------------------------- fused sublayers (fused_sublayers.cpp)
 // LN(x) Wᵀ + b, keeping only x and LN's row statistics for backward (LN(x) is recomputed).
 template <class T>
 Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& w,
@@ -91,7 +91,7 @@ Mask causal_mask(std::size_t n);  // (n, n), set strictly above the diagonal: po
 // sum(a*b, axis) / (max(|a|, eps) * max(|b|, eps)), with broadcasting of a and b.
 template <class T> Tensor<T> cosine_similarity(const Tensor<T>& a, const Tensor<T>& b, long axis, T eps = T(1e-8));
 
-// ---------------------------------------------------------------- fused attention (ops_attention.cpp)
+// ---------------------------------------------------------------- fused attention (fused_attention.cpp)
 // q, k, v (B, H, T, HS) -> (B, H, T, HS): softmax(q kᵀ / sqrt(HS), causal mask) v, or with
 // softmax = false the paper's linear attention (scores used directly, masked scores 0).
 template <class T>

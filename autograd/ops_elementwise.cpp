@@ -22,6 +22,7 @@ Tensor<T> unary(const char* op, const Tensor<T>& x, Fwd fwd, Bwd bwd) {
   Tensor<T> y = Tensor<T>::empty(x.shape());
   for_each_chunk(x.numel(), [&](auto yv, auto xv) { xt::noalias(yv) = fwd(xv); }, y.data(), x.data());
   if (needs_grad<T>({&x})) {
+    // shared_ptr even when it is the output (one variable for either case; the node owns y anyway).
     ImplPtr<T> saved = S == Saves::Input ? x.impl_ptr() : y.impl_ptr();
     record(op, y, [op, bwd, saved, xi = x.impl_ptr(), yi = y.impl_ptr().get()] {
       T* dx = grad_sink(*xi, yi->shape, op);

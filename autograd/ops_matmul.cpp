@@ -94,16 +94,9 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 //   dx (R, IN) += dy · W        dW (OUT, IN) += dyᵀ · x        db (OUT) += sum_r dy        dres += dy
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& residual) {
-  if (x.dim() < 1 || w.dim() != 2 || x.shape().back() != w.shape()[1] || (b.defined() && b.shape() != Shape{w.shape()[0]}))
-    throw ShapeError("linear: x " + shape_str(x.shape()) + " needs weight (OUT, " +
-                     (x.dim() ? std::to_string(x.shape().back()) : "?") + ") and bias (OUT), got weight " +
-                     shape_str(w.shape()) + (b.defined() ? " and bias " + shape_str(b.shape()) : ""));
+  const Shape out_shape = check_linear("linear", x.shape(), w.shape(), b.defined() ? &b.shape() : nullptr,
+                                        residual.defined() ? &residual.shape() : nullptr);
   const std::size_t IN = w.shape()[1], OUT = w.shape()[0], R = x.numel() / std::max<std::size_t>(IN, 1);
-  Shape out_shape = x.shape();
-  out_shape.back() = OUT;
-  if (residual.defined() && residual.shape() != out_shape)
-    throw ShapeError("linear: the residual must have the output's shape " + shape_str(out_shape) + ", got " +
-                     shape_str(residual.shape()));
   Tensor<T> y = Tensor<T>::empty(out_shape);
   if (residual.defined())
     for_each_chunk(y.numel(), [](auto yv, auto rv) { xt::noalias(yv) = rv; }, y.data(), residual.data());

@@ -1,7 +1,8 @@
 // The fused ops a transformer is built from: softmax, log_softmax, layer_norm, masking and cosine
 // similarity. Each is an explicit row loop (llm.c style), caching exactly what its backward needs.
 // Rows are independent and run in parallel in fixed chunks; cross-row sums (LayerNorm's dgamma,
-// dbeta) go through add_column_sums, so no result depends on the thread count.
+// dbeta) are per-chunk partial sums added in chunk order (layer_norm_backward in kernels.hpp), so
+// no result depends on the thread count.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,7 +15,7 @@ namespace ag {
 namespace {
 using namespace detail;
 
-// Calls f(o, j, stride, offset) for every row along `axis`: the row's elements are at
+// Calls f(offset, stride) for every row along the split's axis: the row's elements are at
 // offset + i * stride, i < n. For the last axis, stride = 1 and rows are contiguous.
 template <class F>
 void for_each_row(const AxisSplit& sp, F&& f) {
@@ -50,7 +51,7 @@ Tensor<T> softmax(const Tensor<T>& x, long axis) {
     for (std::size_t i = 0; i < sp.n; ++i) yp[off + i * st] *= inv;
   });
   if (needs_grad<T>({&x})) {
-    record("softmax", y, [xi = x.impl_ptr(), yi = y.impl_ptr(), sp] {
+    record("softmax", y, [xi = x.impl_ptr(), yi = y.impl_ptr().get(), sp] {
       T* dx = grad_sink(*xi, yi->shape, "softmax");
       if (!dx) return;
       const T *g = grad_of(*yi), *yv = yi->data->data();
@@ -81,7 +82,7 @@ Tensor<T> log_softmax(const Tensor<T>& x, long axis) {
     for (std::size_t i = 0; i < sp.n; ++i) yp[off + i * st] = xp[off + i * st] - shift;
   });
   if (needs_grad<T>({&x})) {
-    record("log_softmax", y, [xi = x.impl_ptr(), yi = y.impl_ptr(), sp] {
+    record("log_softmax", y, [xi = x.impl_ptr(), yi = y.impl_ptr().get(), sp] {
       T* dx = grad_sink(*xi, yi->shape, "log_softmax");
       if (!dx) return;
       const T *g = grad_of(*yi), *yv = yi->data->data();
@@ -104,10 +105,7 @@ Tensor<T> log_softmax(const Tensor<T>& x, long axis) {
 // Caches mean and rstd (one scalar each per row), and x.
 template <class T>
 Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, T eps) {
-  if (x.dim() == 0 || gamma.shape() != Shape{x.shape().back()} || beta.shape() != gamma.shape())
-    throw ShapeError("layer_norm: x " + shape_str(x.shape()) + " needs gamma and beta of shape (C) = (" +
-                     (x.dim() ? std::to_string(x.shape().back()) : "?") + "), got gamma " +
-                     shape_str(gamma.shape()) + " and beta " + shape_str(beta.shape()));
+  check_layer_norm("layer_norm", x.shape(), gamma.shape(), beta.shape());
   const std::size_t C = x.shape().back(), R = x.numel() / std::max<std::size_t>(C, 1);
   Tensor<T> y = Tensor<T>::empty(x.shape());
   auto mean = std::make_shared<std::vector<T>>(R), rstd = std::make_shared<std::vector<T>>(R);
@@ -181,7 +179,7 @@ Tensor<T> cosine_similarity(const Tensor<T>& a_in, const Tensor<T>& b_in, long a
     y.data()[r] = static_cast<T>(dot / (A * B));
   });
   if (needs_grad<T>({&a, &b})) {
-    record("cosine_similarity", y, [ai = a.impl_ptr(), bi = b.impl_ptr(), yi = y.impl_ptr(), sp, na, nb, eps] {
+    record("cosine_similarity", y, [ai = a.impl_ptr(), bi = b.impl_ptr(), yi = y.impl_ptr().get(), sp, na, nb, eps] {
       const T *g = grad_of(*yi), *c = yi->data->data(), *av = ai->data->data(), *bv = bi->data->data();
       T* da = grad_sink(*ai, ai->shape, "cosine_similarity");
       T* db = grad_sink(*bi, bi->shape, "cosine_similarity");

@@ -190,7 +190,7 @@ Tensor<T> logsumexp(const Tensor<T>& x, long axis_, bool keepdim) {
       }
   });
   if (needs_grad<T>({&x})) {
-    record("logsumexp", y, [xi = x.impl_ptr(), yi = y.impl_ptr(), sp] {
+    record("logsumexp", y, [xi = x.impl_ptr(), yi = y.impl_ptr().get(), sp] {
       T* dx = grad_sink(*xi, xi->shape, "logsumexp");
       if (!dx) return;
       const T *g = grad_of(*yi), *xv = xi->data->data(), *lse = yi->data->data();

@@ -23,18 +23,7 @@ std::vector<std::size_t> permute_offsets(const Shape& x_shape, const std::vector
   const Shape xs = row_major_strides(x_shape);
   Shape out(r), stride(r);
   for (std::size_t i = 0; i < r; ++i) out[i] = x_shape[perm[i]], stride[i] = xs[perm[i]];
-  std::vector<std::size_t> offsets(numel(out));
-  Shape idx(r, 0);
-  std::size_t off = 0;
-  for (std::size_t k = 0; k < offsets.size(); ++k) {
-    offsets[k] = off;
-    for (std::size_t d = r; d-- > 0;) {  // odometer over the output's multi-index
-      if (++idx[d] < out[d]) { off += stride[d]; break; }
-      off -= stride[d] * (out[d] - 1);
-      idx[d] = 0;
-    }
-  }
-  return offsets;
+  return strided_offsets(out, stride);
 }
 
 }  // namespace
@@ -234,23 +223,18 @@ Tensor<T> gather(const Tensor<T>& x, long axis_, const Index& index) {
     if (d != axis && index.shape[d] > x.shape()[d])
       throw ShapeError("gather: index shape " + shape_str(index.shape) + " exceeds " + shape_str(x.shape()) +
                        " outside axis " + std::to_string(axis));
-  // offsets[k]: where in x element k of y comes from.
+  // offsets[k]: where in x element k of y comes from: its position off the axis (x's strides with
+  // the axis' stride 0), plus the index times the axis' stride.
   const Shape xs = row_major_strides(x.shape());
-  std::vector<std::size_t> offsets(index.values.size());
-  Shape idx(x.dim(), 0);
+  Shape off_axis = xs;
+  off_axis[axis] = 0;
+  std::vector<std::size_t> offsets = strided_offsets(index.shape, off_axis);
   for (std::size_t k = 0; k < offsets.size(); ++k) {
     const std::size_t v = index.values[k];
     if (v >= x.shape()[axis])
       throw ShapeError("gather: index " + std::to_string(v) + " is out of range for axis " + std::to_string(axis) +
                        " of " + shape_str(x.shape()));
-    std::size_t off = v * xs[axis];
-    for (std::size_t d = 0; d < x.dim(); ++d)
-      if (d != axis) off += idx[d] * xs[d];
-    offsets[k] = off;
-    for (std::size_t d = x.dim(); d-- > 0;) {
-      if (++idx[d] < index.shape[d]) break;
-      idx[d] = 0;
-    }
+    offsets[k] += v * xs[axis];
   }
   Tensor<T> y = Tensor<T>::empty(index.shape);
   for (std::size_t k = 0; k < offsets.size(); ++k) y.data()[k] = x.data()[offsets[k]];

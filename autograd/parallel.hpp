@@ -1,4 +1,5 @@
 // The one owner of parallelism: TBB. OpenBLAS is kept single-threaded and called from TBB tasks.
+// parallel.cpp also sets the process's memory policy (glibc keeps freed tensors for reuse).
 //
 // Determinism: work is cut into chunks whose boundaries depend only on the problem size, never on
 // the thread count, and each output element is written by exactly one chunk. So results are

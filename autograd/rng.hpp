@@ -34,8 +34,6 @@ class Rng {
     return r * std::cos(t);
   }
 
-  std::mt19937_64& engine() { return gen_; }
-
   // The complete state as text (the engine's standard serialisation plus the cached normal), so a
   // checkpointed run draws exactly the numbers it would have drawn.
   std::string state() const {

@@ -53,26 +53,30 @@ AxisSplit split_at(const Shape& shape, std::size_t axis) {
   return s;
 }
 
-std::vector<std::size_t> broadcast_offsets(const Shape& in, const Shape& out) {
-  const std::size_t r = out.size(), pad = r - in.size();
-  // Strides of `in` laid over the dims of `out`; 0 along broadcast (stretched or missing) dims.
-  Shape in_strides = row_major_strides(in), stride(r, 0);
-  for (std::size_t i = pad; i < r; ++i)
-    if (in[i - pad] != 1) stride[i] = in_strides[i - pad];
-
-  std::vector<std::size_t> offsets(numel(out));
+std::vector<std::size_t> strided_offsets(const Shape& shape, const Shape& stride) {
+  const std::size_t r = shape.size();
+  std::vector<std::size_t> offsets(numel(shape));
   Shape idx(r, 0);
   std::size_t off = 0;
   for (std::size_t k = 0; k < offsets.size(); ++k) {
     offsets[k] = off;
     // Odometer increment of the multi-index, keeping `off` in step. No recursion, O(1) amortised.
     for (std::size_t d = r; d-- > 0;) {
-      if (++idx[d] < out[d]) { off += stride[d]; break; }
-      off -= stride[d] * (out[d] - 1);
+      if (++idx[d] < shape[d]) { off += stride[d]; break; }
+      off -= stride[d] * (shape[d] - 1);
       idx[d] = 0;
     }
   }
   return offsets;
+}
+
+std::vector<std::size_t> broadcast_offsets(const Shape& in, const Shape& out) {
+  const std::size_t r = out.size(), pad = r - in.size();
+  // Strides of `in` laid over the dims of `out`; 0 along broadcast (stretched or missing) dims.
+  Shape in_strides = row_major_strides(in), stride(r, 0);
+  for (std::size_t i = pad; i < r; ++i)
+    if (in[i - pad] != 1) stride[i] = in_strides[i - pad];
+  return strided_offsets(out, stride);
 }
 
 template <class T>

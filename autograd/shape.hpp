@@ -36,6 +36,11 @@ AxisSplit split_at(const Shape& shape, std::size_t axis);
 // `in` (broadcastable to `out`) that it reads. Used by broadcast forward and unbroadcast backward.
 std::vector<std::size_t> broadcast_offsets(const Shape& in, const Shape& out);
 
+// offsets[k] = Σ_d idx_d · stride[d], idx the row-major multi-index of element k of `shape`: where
+// element k is found in storage laid out with those strides (0 along a stretched dim). One walk
+// behind broadcasting, permute and gather.
+std::vector<std::size_t> strided_offsets(const Shape& shape, const Shape& stride);
+
 // dst (shape `in`) += g (shape `out`) summed over the axes along which `in` was broadcast to `out`.
 // This is the adjoint of broadcasting: every broadcast forward's backward goes through it.
 template <class T>

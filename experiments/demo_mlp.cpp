@@ -1,6 +1,5 @@
 // A tiny end-to-end demo of the engine: a 2-layer MLP learns to classify two interleaved spirals
 // with softmax cross-entropy and plain SGD. Prints the loss falling and the final accuracy.
-// (The in-context alignment lab replaces this as the main job once it lands.)
 #include <chrono>
 #include <cmath>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // Prints the parameter count of each of the paper's model configurations, as built by nn/.
 #include <cstdio>
 
-#include "nn/transformer.hpp"
+#include "experiments/lab/model.hpp"
 
 int main() {
   struct Row {
@@ -15,10 +15,10 @@ int main() {
                       {"6 heads (192 dims)", 20, 192, 6, true},   {"no FFN", 20, 96, 3, false}};
   std::printf("%-24s %12s\n", "configuration", "parameters");
   for (const Row& r : rows) {
-    nn::ModelConfig c;
+    lab::ModelConfig c;
     c.n_layer = r.n_layer, c.n_embd = r.n_embd, c.n_head = r.n_head, c.ffn = r.ffn;
     ag::Rng rng(0);
-    const nn::ICAlignTransformer<float> model(c, rng);
+    const lab::ICAlignTransformer<float> model(c, rng);
     std::printf("%-24s %12zu\n", r.name, model.num_parameters());
   }
   return 0;

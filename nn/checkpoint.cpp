@@ -1,8 +1,5 @@
 #include "nn/checkpoint.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
+
+#include "nn/files.hpp"
 
 namespace nn {
 namespace {
@@ -49,31 +48,13 @@ void save_safetensors(const std::string& path, const NamedParams<T>& tensors,
   h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned, as the format advises
   const std::uint64_t hlen = h.size();
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail(path, std::string("cannot create ") + tmp + ": " + std::strerror(errno));
-  auto write_all = [&](const char* p, std::size_t n) {
-    while (n > 0) {
-      const ssize_t w = ::write(fd, p, n);
-      if (w <= 0) {
-        const std::string err = std::strerror(errno);
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        fail(path, "write failed: " + err);
-      }
-      p += w, n -= static_cast<std::size_t>(w);
-    }
-  };
-  write_all(reinterpret_cast<const char*>(&hlen), 8);
-  write_all(h.data(), h.size());
-  write_all(data.data(), data.size());
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail(path, std::string("fsync/close failed: ") + std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    fail(path, std::string("rename failed: ") + std::strerror(errno));
+  std::string file(reinterpret_cast<const char*>(&hlen), 8);
+  file += h;
+  file += data;
+  try {
+    write_atomically(path, file);
+  } catch (const std::runtime_error& e) {
+    throw CheckpointError(e.what());
   }
 }
 

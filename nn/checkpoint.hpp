@@ -1,7 +1,7 @@
 // Checkpoints in the safetensors format: an 8-byte little-endian header length, a JSON header
 // {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}},
 // then the raw little-endian tensor bytes. Any safetensors reader opens them; PyTorch names and
-// layouts (nn/transformer.hpp) make them load into the reference model unchanged.
+// layouts (nn/layers.hpp) make them load into the reference model unchanged.
 #pragma once
 #include <map>
 #include <stdexcept>

@@ -1,5 +1,6 @@
 // Module: the parameter bookkeeping every layer shares — dotted names as in PyTorch's
-// named_parameters(), zero_grad, train/eval, parameter count.
+// named_parameters(), zero_grad, parameter count. (No train/eval mode: no layer here behaves
+// differently in training, there is no dropout or batch norm.)
 #pragma once
 #include <string>
 #include <utility>
@@ -42,13 +43,6 @@ class Module {
     for (auto& p : parameters()) p.zero_grad();
   }
 
-  void train(bool on = true) {
-    training_ = on;
-    for (auto& c : children_) c.second->train(on);
-  }
-  void eval() { train(false); }
-  bool training() const { return training_; }
-
  protected:
   ag::Tensor<T> register_parameter(const std::string& name, ag::Tensor<T> t) {
     t.requires_grad_();
@@ -60,7 +54,6 @@ class Module {
  private:
   std::vector<std::pair<std::string, ag::Tensor<T>>> params_;
   std::vector<std::pair<std::string, Module*>> children_;
-  bool training_ = true;
 };
 
 }  // namespace nn

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "nn/files.hpp"
+
 namespace nn {
 namespace fs = std::filesystem;
 
@@ -20,14 +22,18 @@ std::string training_state_dir(const std::string& dir) {
 }
 
 template <class T>
-void save_training_state(const std::string& dir, const ICAlignTransformer<T>& model, const Optimizer<T>& opt,
-                         const ag::Rng& data_rng) {
+void save_training_state(const std::string& dir, const Module<T>& model, const Optimizer<T>& opt,
+                         const ag::Rng& data_rng, const Metadata& metadata) {
   const std::string fresh = dir + ".new", old = dir + ".old";
   std::error_code ec;
   fs::remove_all(fresh, ec);
-  if (!fs::create_directories(fresh, ec) && ec) throw CheckpointError("checkpoint " + dir + ": cannot create " + fresh);
+  try {
+    make_directories(fresh);
+  } catch (const std::runtime_error& e) {
+    throw CheckpointError("checkpoint " + dir + ": " + e.what());
+  }
   const std::string step = std::to_string(opt.steps());
-  auto meta = model.config().to_metadata();
+  Metadata meta = metadata;
   meta["step"] = step;
   save_safetensors(fresh + "/model.safetensors", model.named_parameters(), meta);
   meta["optimizer"] = opt.kind();
@@ -35,14 +41,15 @@ void save_training_state(const std::string& dir, const ICAlignTransformer<T>& mo
   save_safetensors(fresh + "/optimizer.safetensors", opt.state(), meta);
   // Swap the complete new state in; each rename is atomic, see training_state_dir.
   fs::remove_all(old, ec);
-  if (fs::exists(dir)) fs::rename(dir, old);
-  fs::rename(fresh, dir);
+  if (fs::exists(dir)) fs::rename(dir, old, ec);
+  if (!ec) fs::rename(fresh, dir, ec);
+  if (ec) throw CheckpointError("checkpoint " + dir + ": cannot swap in the new state: " + ec.message());
   fs::remove_all(old, ec);
 }
 
 template <class T>
-long load_training_state(const std::string& dir_in, const ICAlignTransformer<T>& model, Optimizer<T>& opt,
-                         ag::Rng& data_rng) {
+long load_training_state(const std::string& dir_in, const Module<T>& model, Optimizer<T>& opt, ag::Rng& data_rng,
+                         const Metadata& metadata) {
   std::string dir = training_state_dir(dir_in);
   if (dir.empty()) dir = dir_in;  // nothing complete: loading reports what is missing
   const std::string opt_path = dir + "/optimizer.safetensors";
@@ -51,7 +58,7 @@ long load_training_state(const std::string& dir_in, const ICAlignTransformer<T>&
   NamedParams<T> scratch;
   for (const auto& [name, t] : opt.state()) scratch.emplace_back(name, ag::Tensor<T>::zeros(t.shape()));
   auto meta = load_safetensors(opt_path, scratch);
-  for (const auto& [key, value] : model.config().to_metadata()) {
+  for (const auto& [key, value] : metadata) {
     const auto it = meta.find(key);
     if (it == meta.end() || it->second != value)
       throw CheckpointError("checkpoint " + opt_path + ": " + key + " is " + (it == meta.end() ? "missing" : it->second) +
@@ -85,9 +92,11 @@ long load_training_state(const std::string& dir_in, const ICAlignTransformer<T>&
   return step;
 }
 
-template void save_training_state(const std::string&, const ICAlignTransformer<float>&, const Optimizer<float>&, const ag::Rng&);
-template void save_training_state(const std::string&, const ICAlignTransformer<double>&, const Optimizer<double>&, const ag::Rng&);
-template long load_training_state(const std::string&, const ICAlignTransformer<float>&, Optimizer<float>&, ag::Rng&);
-template long load_training_state(const std::string&, const ICAlignTransformer<double>&, Optimizer<double>&, ag::Rng&);
+#define NN_INSTANTIATE(T)                                                                                        \
+  template void save_training_state(const std::string&, const Module<T>&, const Optimizer<T>&, const ag::Rng&,       \
+                                    const Metadata&);                                                                \
+  template long load_training_state(const std::string&, const Module<T>&, Optimizer<T>&, ag::Rng&, const Metadata&);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
 
 }  // namespace nn

@@ -20,12 +20,12 @@ if ! kill -9 "$pid" 2>/dev/null; then echo "FAILED: the run finished before it c
 status=0
 wait "$pid" || status=$?
 [ "$status" -eq 137 ] || { echo "FAILED: expected the run to die of SIGKILL (137), got $status"; exit 1; }
-echo "killed the run at step $(tail -n 1 "$work/killed/log.jsonl" | sed 's/.*"step": \([0-9]*\).*/\1/')"
+echo "killed the run at step $(tail -n 1 "$work/killed/log.jsonl" | sed 's/.*"step":\([0-9]*\).*/\1/')"
 
 "$icalign" train "${args[@]}" --run "$work/killed" --resume >/dev/null 2>&1
 for f in model optimizer; do
   cmp "$work/straight/checkpoint/$f.safetensors" "$work/killed/checkpoint/$f.safetensors"
 done
-losses() { sed 's/, "elapsed_s".*//' "$1"; }
+losses() { sed 's/,"elapsed_s".*//' "$1"; }
 diff <(losses "$work/straight/log.jsonl") <(losses "$work/killed/log.jsonl")
 echo "resumed run is bit-identical to the uninterrupted one (weights, optimizer state, $(wc -l < "$work/killed/log.jsonl") log lines)"

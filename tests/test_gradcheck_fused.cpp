@@ -1,4 +1,4 @@
-// The fused sublayer ops (ops_fused.cpp, and linear's residual form): double-precision gradient
+// The fused sublayer ops (fused_sublayers.cpp, and linear's residual form): double-precision gradient
 // checks, inputs used twice, and equality with the ops they fuse.
 #include "testing.hpp"
 

@@ -44,7 +44,7 @@ TEST_CASE("config errors name the field and what is allowed", "[lab][config][err
   CHECK_THROWS_WITH(lab::parse_config("", {"training.loss=mse"}), Contains("training.loss must be pl or bt"));
   CHECK_THROWS_WITH(lab::parse_config("", {"task.reward_noise=2"}), Contains("task.reward_noise must be in [0, 1]"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head=5"}), Contains("model.n_embd (96) must be divisible by model.n_head (5)"));
-  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_positions=2"}), Contains("model.n_positions must be >= 3"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_points=2"}), Contains("model.n_points must be >= 3"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head"}), Contains("must look like section.key=value"));
   CHECK_THROWS_WITH(lab::parse_config("model: [1, 2\n"), Contains("not valid YAML"));
   CHECK_THROWS_WITH(lab::parse_config("- 1\n- 2\n"), Contains("top level must be a mapping"));

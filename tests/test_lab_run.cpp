@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 
 namespace {
 lab::RunConfig tiny() {
-  return lab::parse_config("model: {n_positions: 5, n_embd: 8, n_layer: 1, n_head: 2}\n"
+  return lab::parse_config("model: {n_points: 5, n_embd: 8, n_layer: 1, n_head: 2}\n"
                            "training: {batch_size: 4, train_steps: 12, log_every: 5, checkpoint_every: 5}\n");
 }
 }  // namespace
@@ -29,7 +29,7 @@ TEST_CASE("train then evaluate a tiny run: every method, every k, a CSV", "[lab]
   int lines = 0;
   while (std::getline(log, line)) ++lines, last = line;
   CHECK(lines == 3);  // steps 5, 10, 12
-  CHECK_THAT(last, Contains("\"step\": 12"));
+  CHECK_THAT(last, Contains("\"step\":12,"));
 
   SECTION("with the Bradley-Terry loss and held-out evaluation in the log") {
     const std::string bt_dir = "tiny_run_bt_dir";
@@ -40,7 +40,7 @@ TEST_CASE("train then evaluate a tiny run: every method, every k, a CSV", "[lab]
     lab::train(c, bt_dir, false, progress);
     std::ifstream bt_log(bt_dir + "/log.jsonl");
     std::string all((std::istreambuf_iterator<char>(bt_log)), std::istreambuf_iterator<char>());
-    CHECK_THAT(all, Contains("{\"step\": 8, \"held_out_error\": "));
+    CHECK_THAT(all, Contains("{\"step\":8,\"held_out_error\":"));
     fs::remove_all(bt_dir);
   }
 

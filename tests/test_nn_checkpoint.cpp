@@ -5,19 +5,12 @@
 #include <iterator>
 
 #include "nn/checkpoint.hpp"
-#include "nn/transformer.hpp"
 #include "testing.hpp"
 
 using namespace agtest;
 using Catch::Contains;
 
 namespace {
-
-nn::ModelConfig small_config() {
-  nn::ModelConfig c;
-  c.n_dims = 3, c.n_points = 4, c.n_embd = 8, c.n_layer = 2, c.n_head = 2;
-  return c;
-}
 
 std::string read_file(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
@@ -35,7 +28,7 @@ std::vector<std::vector<float>> values(const nn::Module<float>& m) {
 
 TEST_CASE("checkpoint round trip restores every parameter exactly", "[nn][checkpoint]") {
   ag::Rng r1(1), r2(2);
-  const nn::ICAlignTransformer<float> a(small_config(), r1), b(small_config(), r2);
+  const TinyNet<float> a(2, 8, r1), b(2, 8, r2);
   const std::string path = "ckpt_roundtrip.safetensors";
   nn::save_safetensors(path, a.named_parameters(), {{"step", "7"}});
   REQUIRE(values(a) != values(b));
@@ -47,7 +40,7 @@ TEST_CASE("checkpoint round trip restores every parameter exactly", "[nn][checkp
 
 TEST_CASE("bad checkpoints are rejected and the model is left untouched", "[nn][checkpoint][errors]") {
   ag::Rng r1(1), r2(2);
-  const nn::ICAlignTransformer<float> a(small_config(), r1), b(small_config(), r2);
+  const TinyNet<float> a(2, 8, r1), b(2, 8, r2);
   const std::string path = "ckpt_bad.safetensors", good_path = "ckpt_good.safetensors";
   nn::save_safetensors(good_path, a.named_parameters());
   const std::string good = read_file(good_path);
@@ -75,26 +68,21 @@ TEST_CASE("bad checkpoints are rejected and the model is left untouched", "[nn][
     expect_rejected(bad, "not valid JSON");
   }
   SECTION("a model with other parameter names") {
-    nn::ModelConfig c = small_config();
-    c.n_layer = 3;
     ag::Rng r(3);
-    const nn::ICAlignTransformer<float> deeper(c, r);
+    const TinyNet<float> deeper(3, 8, r);
     CHECK_THROWS_WITH(nn::load_safetensors(good_path, deeper.named_parameters()), Contains("missing tensor 'h.2."));
-    c.n_layer = 1;
-    const nn::ICAlignTransformer<float> shallower(c, r);
+    const TinyNet<float> shallower(1, 8, r);
     CHECK_THROWS_WITH(nn::load_safetensors(good_path, shallower.named_parameters()), Contains("unexpected tensor 'h.1."));
   }
   SECTION("a model with other shapes") {
-    nn::ModelConfig c = small_config();
-    c.n_embd = 12;
     ag::Rng r(4);
-    const nn::ICAlignTransformer<float> wider(c, r);
+    const TinyNet<float> wider(2, 12, r);
     CHECK_THROWS_WITH(nn::load_safetensors(good_path, wider.named_parameters()),
-                      Contains("has shape (8)") && Contains("expects (12)"));
+                      Contains("has shape (24)") && Contains("expects (36)"));
   }
   SECTION("another dtype") {
     ag::Rng r(5);
-    const nn::ICAlignTransformer<double> as_double(small_config(), r);
+    const TinyNet<double> as_double(2, 8, r);
     CHECK_THROWS_WITH(nn::load_safetensors(good_path, as_double.named_parameters()), Contains("dtype F32, expected F64"));
   }
   std::remove(path.c_str());
@@ -103,6 +91,6 @@ TEST_CASE("bad checkpoints are rejected and the model is left untouched", "[nn][
 
 TEST_CASE("an unwritable checkpoint path is an error that leaves nothing behind", "[nn][checkpoint][errors]") {
   ag::Rng r(1);
-  const nn::ICAlignTransformer<float> a(small_config(), r);
+  const TinyNet<float> a(2, 8, r);
   CHECK_THROWS_WITH(nn::save_safetensors("no/such/dir/x.safetensors", a.named_parameters()), Contains("cannot create"));
 }

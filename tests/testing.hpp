@@ -1,10 +1,16 @@
-// Shared helpers for the tests: seeded inputs and a gradcheck assertion that prints the worst
-// element when it fails.
+// Shared helpers for the tests: seeded inputs, a gradcheck assertion that prints the worst element
+// when it fails, a small generic network, and a scratch directory.
 #pragma once
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "autograd/autograd.hpp"
 #include "autograd/op_util.hpp"
+#include "nn/block.hpp"
 
 namespace agtest {
 
@@ -28,7 +34,48 @@ inline TensorF randf(const ag::Shape& s, std::uint64_t seed, double scale = 1.0)
   return ag::randn<float>(s, rng, scale);
 }
 
+// A directory of its own per test case, removed before and after: ctest runs test cases as
+// parallel processes.
+struct TempDir {
+  std::string path;
+  explicit TempDir(std::string p) : path(std::move(p)) { std::filesystem::remove_all(path); }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// A small generic network for the nn tests: n_layer pre-LN blocks of width C (2 heads), named
+// h.0 ... h.{n_layer-1} as in GPT-2, so checkpoints of different depths have different names.
+template <class T>
+class TinyNet : public nn::Module<T> {
+ public:
+  TinyNet(std::size_t n_layer, std::size_t C, ag::Rng& rng, bool causal = true) {
+    nn::BlockSpec spec;
+    spec.n_embd = C, spec.n_head = 2, spec.causal = causal;
+    for (std::size_t i = 0; i < n_layer; ++i) {
+      h.push_back(std::make_unique<nn::Block<T>>(spec, rng));
+      this->register_module("h." + std::to_string(i), *h.back());
+    }
+  }
+  ag::Tensor<T> operator()(ag::Tensor<T> x) const {  // (B, T, C) -> (B, T, C)
+    for (const auto& b : h) x = (*b)(x);
+    return x;
+  }
+  std::vector<std::unique_ptr<nn::Block<T>>> h;
+};
+
 }  // namespace agtest
+
+// Checks d f(x) / d(x and every parameter of m): the parameters are gradcheck inputs too, so
+// their storage is what the finite differences perturb.
+template <class F, class M>
+void check_module_grads(F f, const ag::TensorD& x, const M& m) {
+  std::vector<ag::TensorD> inputs{x};
+  for (auto& p : m.parameters()) inputs.push_back(p);
+  const auto r = ag::gradcheck([&](const std::vector<ag::TensorD>& v) { return f(v[0]); }, inputs);
+  INFO(r.message);
+  CHECK(r.ok);
+}
 
 #define CHECK_GRADS(f, ...)                                   \
   do {                                                        \

@@ -7,16 +7,16 @@
 
 #include "experiments/lab/losses.hpp"
 #include "nn/checkpoint.hpp"
-#include "nn/transformer.hpp"
+#include "experiments/lab/model.hpp"
 
 namespace {
 
 template <class T>
 int dump(const std::string& dir) {
-  nn::ModelConfig c;  // small, but every dimension distinct and > 1 so a transposed layout would show
+  lab::ModelConfig c;  // small, but every dimension distinct and > 1 so a transposed layout would show
   c.n_dims = 5, c.n_points = 6, c.n_embd = 12, c.n_layer = 2, c.n_head = 3;
   ag::Rng rng(2024);
-  const nn::ICAlignTransformer<T> model(c, rng);
+  const lab::ICAlignTransformer<T> model(c, rng);
   const ag::Tensor<T> xs = ag::randn<T>({3, 6, 5}, rng), ys = ag::randn<T>({3, 6, 5}, rng);
   const ag::Tensor<T> rs = ag::rand_uniform<T>({3, 6}, rng), w = ag::randn<T>({3, 6, 5}, rng);
   const ag::Tensor<T> pred = model(xs, ys, rs);

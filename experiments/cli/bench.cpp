@@ -16,7 +16,7 @@
 #include "experiments/lab/losses.hpp"
 #include "experiments/lab/task.hpp"
 #include "nn/optim.hpp"
-#include "nn/transformer.hpp"
+#include "experiments/lab/model.hpp"
 
 namespace cli {
 namespace {
@@ -60,10 +60,10 @@ struct Timing {
 
 Timing time_ours(const Workload& w, int threads, int steps, int warmup) {
   ag::set_num_threads(threads);
-  nn::ModelConfig cfg;
+  lab::ModelConfig cfg;
   cfg.n_layer = w.n_layer, cfg.n_embd = w.n_embd, cfg.n_head = w.n_head;
   ag::Rng rng(0);
-  const nn::ICAlignTransformer<float> model(cfg, rng);
+  const lab::ICAlignTransformer<float> model(cfg, rng);
   nn::Adam<float> opt(model.named_parameters(), 1e-4);
   std::vector<lab::Batch<float>> batches;
   for (int i = 0; i < 4; ++i) batches.push_back(lab::sample_batch<float>(lab::TaskConfig{}, w.batch, rng));

@@ -1,5 +1,3 @@
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -7,7 +5,7 @@
 
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/construction_study.hpp"
-#include "experiments/lab/io.hpp"
+#include "nn/files.hpp"
 #include "nn/train_state.hpp"
 
 namespace cli {
@@ -22,12 +20,12 @@ struct Options {
 
 // Writes the CSV text and says where it went.
 void save(const std::string& path, const std::string& csv) {
-  lab::write_atomically(path, csv);
+  nn::write_atomically(path, csv);
   std::printf("-> %s\n\n", path.c_str());
 }
 
 void run(const Options& o) {
-  if (::mkdir(o.out.c_str(), 0755) != 0 && errno != EEXIST) throw std::runtime_error("cannot create '" + o.out + "'");
+  nn::make_directories(o.out);
   std::ostringstream csv;
   csv.precision(6);
 

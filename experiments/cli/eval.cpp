@@ -30,10 +30,11 @@ void add_eval(CLI::App& app) {
     for (double p : noises) {
       opt.reward_noise = p;
       const auto curves = lab::evaluate_run(o->run, opt);
-      const std::string path = o->run + (p < 0 ? std::string("/eval.csv") : "/eval_noise" + std::to_string(p).substr(0, 4) + ".csv");
+      const std::string path = o->run + "/" + lab::eval_csv_name(p);
       lab::write_csv(path, curves, opt.sequences);
-      std::printf("1 - cos(answer, y*), mean over %zu held-out sequences%s -> %s\n", opt.sequences,
-                  p < 0 ? "" : (", reward noise " + std::to_string(p).substr(0, 4)).c_str(), path.c_str());
+      std::printf("1 - cos(answer, y*), mean over %zu held-out sequences", opt.sequences);
+      if (p >= 0) std::printf(", reward noise %.2f", p);
+      std::printf(" -> %s\n", path.c_str());
       lab::print_curves(stdout, curves);
     }
   });

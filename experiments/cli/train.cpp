@@ -1,11 +1,10 @@
-#include <sys/stat.h>
-
 #include <iostream>
 #include <memory>
 
 #include "autograd/blas.hpp"
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/trainer.hpp"
+#include "nn/files.hpp"
 
 namespace cli {
 
@@ -27,7 +26,7 @@ void add_train(CLI::App& app) {
     if (run.empty()) {
       const auto slash = o->config.find_last_of('/'), dot = o->config.find_last_of('.');
       const auto start = slash == std::string::npos ? 0 : slash + 1;
-      ::mkdir("runs", 0755);
+      nn::make_directories("runs");
       run = "runs/" + o->config.substr(start, dot == std::string::npos || dot < start ? std::string::npos : dot - start);
     }
     std::cerr << "BLAS: " << ag::blas::config() << "\n";

@@ -2,25 +2,60 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "nn/files.hpp"
 
 namespace lab {
 namespace {
 
 [[noreturn]] void bad(const std::string& msg) { throw std::invalid_argument("config: " + msg); }
 
-// Each field: its dotted name, how to read it from a YAML scalar, how to print it.
-struct Field {
-  std::function<void(RunConfig&, const YAML::Node&)> read;
-  std::function<std::string(const RunConfig&)> write;
-};
+// The kinds of value a field takes, each with what is allowed.
+struct AtLeast { long min; };                   // an integer >= min
+struct InRange { double lo, hi; };              // a number in [lo, hi]
+struct OnOff {};                                // on/off (or true/false)
+struct AnySeed {};                              // a non-negative 64-bit integer
+template <class V>
+struct OneOf { std::vector<std::pair<const char*, V>> names; };
+
+// The table of every field: its dotted name, where it lives, and what is allowed. C is RunConfig
+// (to read) or const RunConfig (to write); `visit` is called once per field, in this order.
+template <class C, class Visit>
+void for_each_field(C& c, Visit&& visit) {
+  visit("model.n_dims", c.model.n_dims, AtLeast{1});
+  visit("model.n_points", c.model.n_points, AtLeast{3});  // the loss starts at 2 examples
+  visit("model.n_embd", c.model.n_embd, AtLeast{1});
+  visit("model.n_layer", c.model.n_layer, AtLeast{1});
+  visit("model.n_head", c.model.n_head, AtLeast{1});
+  visit("model.attention", c.model.attention,
+        OneOf<nn::AttentionKind>{{{"softmax", nn::AttentionKind::Softmax}, {"linear", nn::AttentionKind::Linear}}});
+  visit("model.ffn", c.model.ffn, OnOff{});
+  visit("model.causal", c.model.causal, OnOff{});
+  visit("task.reward_noise", c.task.reward_noise, InRange{0.0, 1.0});
+  visit("training.batch_size", c.training.batch_size, AtLeast{1});
+  visit("training.learning_rate", c.training.learning_rate, InRange{1e-12, 10.0});
+  visit("training.train_steps", c.training.train_steps, AtLeast{1});
+  visit("training.log_every", c.training.log_every, AtLeast{1});
+  visit("training.eval_every", c.training.eval_every, AtLeast{0});
+  visit("training.loss", c.training.bradley_terry, OneOf<bool>{{{"pl", false}, {"bt", true}}});
+  visit("training.checkpoint_every", c.training.checkpoint_every, AtLeast{1});
+  visit("training.seed", c.training.seed, AnySeed{});
+  visit("training.threads", c.training.threads, InRange{0, 256});  // 0 = all cores
+}
+
+// Keys of earlier versions, and what they are called now.
+const std::map<std::string, std::string> kRenamed{{"model.n_positions", "model.n_points"}};
 
 template <class V>
-V scalar(const YAML::Node& n, const std::string& key, const char* what) {
+V scalar(const YAML::Node& n, const std::string& key, const std::string& what) {
   try {
     return n.as<V>();
   } catch (const YAML::Exception&) {
@@ -28,120 +63,103 @@ V scalar(const YAML::Node& n, const std::string& key, const char* what) {
   }
 }
 
-bool on_off(const YAML::Node& n, const std::string& key) {
-  const std::string v = scalar<std::string>(n, key, "on or off");
-  if (v == "on" || v == "true") return true;
-  if (v == "off" || v == "false") return false;
-  bad(key + " must be on or off, got '" + v + "'");
+std::string str(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
 }
 
-const std::map<std::string, Field>& fields() {
-  static const std::map<std::string, Field> f = [] {
-    std::map<std::string, Field> m;
-    auto size = [&](const std::string& key, std::function<std::size_t&(RunConfig&)> ref) {
-      m[key] = {[=](RunConfig& c, const YAML::Node& n) {
-                  const long v = scalar<long>(n, key, "a positive integer");
-                  if (v < 1) bad(key + " must be a positive integer, got " + std::to_string(v));
-                  ref(c) = static_cast<std::size_t>(v);
-                },
-                [=](const RunConfig& c) { return std::to_string(ref(const_cast<RunConfig&>(c))); }};
-    };
-    auto integer = [&](const std::string& key, std::function<long&(RunConfig&)> ref, long min) {
-      m[key] = {[=](RunConfig& c, const YAML::Node& n) {
-                  const long v = scalar<long>(n, key, "an integer");
-                  if (v < min) bad(key + " must be >= " + std::to_string(min) + ", got " + std::to_string(v));
-                  ref(c) = v;
-                },
-                [=](const RunConfig& c) { return std::to_string(ref(const_cast<RunConfig&>(c))); }};
-    };
-    auto real = [&](const std::string& key, std::function<double&(RunConfig&)> ref, double lo, double hi) {
-      m[key] = {[=](RunConfig& c, const YAML::Node& n) {
-                  const double v = scalar<double>(n, key, "a number");
-                  if (!(v >= lo && v <= hi)) {
-                    std::ostringstream os;
-                    os << key << " must be in [" << lo << ", " << hi << "], got " << v;
-                    bad(os.str());
-                  }
-                  ref(c) = v;
-                },
-                [=](const RunConfig& c) {
-                  std::ostringstream os;
-                  os.precision(17);
-                  os << ref(const_cast<RunConfig&>(c));
-                  return os.str();
-                }};
-    };
-    auto flag = [&](const std::string& key, std::function<bool&(RunConfig&)> ref) {
-      m[key] = {[=](RunConfig& c, const YAML::Node& n) { ref(c) = on_off(n, key); },
-                [=](const RunConfig& c) { return std::string(ref(const_cast<RunConfig&>(c)) ? "on" : "off"); }};
-    };
-    size("model.n_dims", [](RunConfig& c) -> std::size_t& { return c.model.n_dims; });
-    size("model.n_positions", [](RunConfig& c) -> std::size_t& { return c.model.n_points; });
-    size("model.n_embd", [](RunConfig& c) -> std::size_t& { return c.model.n_embd; });
-    size("model.n_layer", [](RunConfig& c) -> std::size_t& { return c.model.n_layer; });
-    size("model.n_head", [](RunConfig& c) -> std::size_t& { return c.model.n_head; });
-    m["model.attention"] = {[](RunConfig& c, const YAML::Node& n) {
-                              const std::string v = scalar<std::string>(n, "model.attention", "softmax or linear");
-                              if (v != "softmax" && v != "linear")
-                                bad("model.attention must be softmax or linear, got '" + v + "'");
-                              c.model.attention = v == "softmax" ? nn::AttentionKind::Softmax : nn::AttentionKind::Linear;
-                            },
-                            [](const RunConfig& c) {
-                              return std::string(c.model.attention == nn::AttentionKind::Softmax ? "softmax" : "linear");
-                            }};
-    flag("model.ffn", [](RunConfig& c) -> bool& { return c.model.ffn; });
-    flag("model.causal", [](RunConfig& c) -> bool& { return c.model.causal; });
-    real("task.reward_noise", [](RunConfig& c) -> double& { return c.task.reward_noise; }, 0.0, 1.0);
-    size("training.batch_size", [](RunConfig& c) -> std::size_t& { return c.training.batch_size; });
-    real("training.learning_rate", [](RunConfig& c) -> double& { return c.training.learning_rate; }, 1e-12, 10.0);
-    integer("training.train_steps", [](RunConfig& c) -> long& { return c.training.train_steps; }, 1);
-    integer("training.log_every", [](RunConfig& c) -> long& { return c.training.log_every; }, 1);
-    integer("training.eval_every", [](RunConfig& c) -> long& { return c.training.eval_every; }, 0);
-    m["training.loss"] = {[](RunConfig& c, const YAML::Node& n) {
-                            const std::string v = scalar<std::string>(n, "training.loss", "pl or bt");
-                            if (v != "pl" && v != "bt") bad("training.loss must be pl or bt, got '" + v + "'");
-                            c.training.bradley_terry = v == "bt";
-                          },
-                          [](const RunConfig& c) { return std::string(c.training.bradley_terry ? "bt" : "pl"); }};
-    integer("training.checkpoint_every", [](RunConfig& c) -> long& { return c.training.checkpoint_every; }, 1);
-    m["training.seed"] = {[](RunConfig& c, const YAML::Node& n) {
-                            c.training.seed = scalar<std::uint64_t>(n, "training.seed", "a non-negative integer");
-                          },
-                          [](const RunConfig& c) { return std::to_string(c.training.seed); }};
-    m["training.threads"] = {[](RunConfig& c, const YAML::Node& n) {
-                               const long v = scalar<long>(n, "training.threads", "an integer");
-                               if (v < 0 || v > 256) bad("training.threads must be in 0..256 (0 = all cores), got " + std::to_string(v));
-                               c.training.threads = static_cast<int>(v);
-                             },
-                             [](const RunConfig& c) { return std::to_string(c.training.threads); }};
-    return m;
-  }();
-  return f;
-}
+// Reading one field from its YAML scalar, checked against what is allowed.
+struct Reader {
+  const std::map<std::string, YAML::Node>& values;
 
-std::string allowed_keys() {
-  std::string s;
-  for (const auto& [k, f] : fields()) s += (s.empty() ? "" : ", ") + k;
-  return s;
+  template <class F, class Rule>
+  void operator()(const std::string& key, F& field, const Rule& rule) const {
+    const auto it = values.find(key);
+    if (it != values.end()) read(key, it->second, field, rule);
+  }
+  template <class F>
+  static void read(const std::string& key, const YAML::Node& n, F& field, AtLeast r) {
+    const long v = scalar<long>(n, key, r.min == 1 ? "a positive integer" : "an integer");
+    if (v < r.min)
+      bad(key + " must be " + (r.min == 1 ? std::string("a positive integer") : ">= " + std::to_string(r.min)) +
+          ", got " + std::to_string(v));
+    field = static_cast<F>(v);
+  }
+  template <class F>
+  static void read(const std::string& key, const YAML::Node& n, F& field, InRange r) {
+    const double v = scalar<double>(n, key, "a number");
+    if (!(v >= r.lo && v <= r.hi)) bad(key + " must be in [" + str(r.lo) + ", " + str(r.hi) + "], got " + str(v));
+    if constexpr (std::is_integral_v<F>) {
+      if (v != static_cast<double>(static_cast<F>(v))) bad(key + " must be an integer, got " + str(v));
+    }
+    field = static_cast<F>(v);
+  }
+  static void read(const std::string& key, const YAML::Node& n, bool& field, OnOff) {
+    read(key, n, field, OneOf<bool>{{{"on", true}, {"off", false}, {"true", true}, {"false", false}}});
+  }
+  static void read(const std::string& key, const YAML::Node& n, std::uint64_t& field, AnySeed) {
+    field = scalar<std::uint64_t>(n, key, "a non-negative integer");
+  }
+  template <class F>
+  static void read(const std::string& key, const YAML::Node& n, F& field, const OneOf<F>& r) {
+    std::string allowed;
+    for (const auto& [name, value] : r.names) allowed += (allowed.empty() ? "" : " or ") + std::string(name);
+    const std::string v = scalar<std::string>(n, key, allowed);
+    for (const auto& [name, value] : r.names)
+      if (v == name) {
+        field = value;
+        return;
+      }
+    bad(key + " must be " + allowed + ", got '" + v + "'");
+  }
+};
+
+// Printing one field as YAML that reads back to the same value.
+struct Writer {
+  std::ostringstream& os;
+  mutable std::string section;
+
+  template <class F, class Rule>
+  void operator()(const std::string& key, const F& field, const Rule& rule) const {
+    const auto dot = key.find('.');
+    if (key.substr(0, dot) != section) os << (section = key.substr(0, dot)) << ":\n";
+    os << "  " << key.substr(dot + 1) << ": " << text(field, rule) << "\n";
+  }
+  template <class F, class Rule>
+  static std::string text(const F& field, const Rule&) {
+    if constexpr (std::is_floating_point_v<F>) return str(field);
+    else return std::to_string(field);
+  }
+  static std::string text(bool field, OnOff) { return field ? "on" : "off"; }
+  template <class F>
+  static std::string text(const F& field, const OneOf<F>& r) {
+    for (const auto& [name, value] : r.names)
+      if (value == field) return name;
+    return "?";
+  }
+};
+
+std::vector<std::string> keys() {
+  std::vector<std::string> k;
+  const RunConfig c;
+  for_each_field(c, [&](const std::string& key, const auto&, const auto&) { k.push_back(key); });
+  return k;
 }
 
 }  // namespace
 
 void RunConfig::validate() const {
   if (model.n_points < 3)
-    bad("model.n_positions must be >= 3 (the loss starts at 2 examples), got " + std::to_string(model.n_points));
+    bad("model.n_points must be >= 3 (the loss starts at 2 examples), got " + std::to_string(model.n_points));
   model.validate();
   task.validate();
 }
 
 std::string RunConfig::to_yaml() const {
   std::ostringstream os;
-  std::string section;
-  for (const auto& [key, f] : fields()) {
-    const auto dot = key.find('.');
-    if (key.substr(0, dot) != section) os << (section = key.substr(0, dot)) << ":\n";
-    os << "  " << key.substr(dot + 1) << ": " << f.write(*this) << "\n";
-  }
+  for_each_field(*this, Writer{os, {}});
   return os.str();
 }
 
@@ -162,14 +180,22 @@ RunConfig parse_config(const std::string& yaml_text, const std::vector<std::stri
   for (const auto& o : overrides) {
     const auto eq = o.find('=');
     if (eq == std::string::npos) bad("override '" + o + "' must look like section.key=value");
-    values[o.substr(0, eq)] = YAML::Load(o.substr(eq + 1));
+    try {
+      values[o.substr(0, eq)] = YAML::Load(o.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+      bad("override '" + o + "': not valid YAML: " + e.what());
+    }
+  }
+  const std::vector<std::string> known = keys();
+  for (const auto& [key, node] : values) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    if (kRenamed.count(key)) bad(key + " is now called " + kRenamed.at(key));
+    std::string allowed;
+    for (const auto& k : known) allowed += (allowed.empty() ? "" : ", ") + k;
+    bad("unknown key '" + key + "' (allowed: " + allowed + ")");
   }
   RunConfig c;
-  for (const auto& [key, node] : values) {
-    const auto it = fields().find(key);
-    if (it == fields().end()) bad("unknown key '" + key + "' (allowed: " + allowed_keys() + ")");
-    it->second.read(c, node);
-  }
+  for_each_field(c, Reader{values});
   c.task.n_dims = c.model.n_dims;
   c.task.n_points = c.model.n_points;
   c.validate();
@@ -182,6 +208,12 @@ RunConfig load_config(const std::string& path, const std::vector<std::string>& o
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_config(ss.str(), overrides);
+}
+
+RunConfig load_run_config(const std::string& run_dir) {
+  if (!nn::path_exists(run_dir + "/config.yaml"))
+    throw std::runtime_error("'" + run_dir + "' is not a run directory (no config.yaml)");
+  return load_config(run_dir + "/config.yaml");
 }
 
 }  // namespace lab

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "experiments/lab/model.hpp"
 #include "experiments/lab/task.hpp"
-#include "nn/transformer.hpp"
 
 namespace lab {
 
@@ -24,7 +24,7 @@ struct TrainConfig {
 };
 
 struct RunConfig {
-  nn::ModelConfig model;  // model.n_positions is the number of (x, y, r) triplets N
+  ModelConfig model;
   TaskConfig task;        // task.n_dims and task.n_points follow the model's
   TrainConfig training;
 
@@ -35,5 +35,8 @@ struct RunConfig {
 // `overrides` are "section.key=value" strings applied on top of the file.
 RunConfig parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides = {});
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The config.yaml of a run directory; "'DIR' is not a run directory" when there is none.
+RunConfig load_run_config(const std::string& run_dir);
 
 }  // namespace lab

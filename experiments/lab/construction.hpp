@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "nn/transformer.hpp"
+#include "experiments/lab/model.hpp"
 
 namespace lab {
 

@@ -132,35 +132,29 @@ std::vector<Curve> compare_study(const std::string& run_dir, const CompareOption
   max_diff = 0, narrow = 0;
   for (double g : gaps) narrow += g < opt.min_gap;
 
-  std::vector<Curve> curves{{"model", {}, {}}, {"gd", {}, {}}};
-  for (std::size_t K : opt.steps) curves.push_back({"construct_K" + std::to_string(K), {}, {}});
-  curves.push_back({"mean_response", {}, {}});
   // The direction y* - e: every difference y_i - y_j = (r_i - r_j)(y* - e) is parallel to it, and so
   // is the quadratic PL gradient from u0 = 0.
   const ag::TensorD away = b.ystar - bad_responses(b);
-  curves.push_back({"ystar_minus_e", {}, {}});
-  for (std::size_t k = 1; k < N; ++k) {
-    std::size_t c = 0;
-    summarise(alignment_error(ag::reshape(ag::slice(run.answers, 1, k, k + 1), {long(B), long(d)}), b.ystar), curves[c++]);
-    ag::Rng init(opt.eval.seed + k);  // the same GD baseline as `icalign eval`
-    summarise(alignment_error(gd_answers(b, k, opt.eval.gd, init), b.ystar), curves[c++]);
+  // The construction's answer after K steps from the first k triplets, checked against GD on W.
+  auto construct = [&](std::size_t K, std::size_t k) {
+    if (k < 2) return u0;  // one response: the PL loss is constant, GD stays at u0
     const ag::TensorD ys = ag::slice(b.ys, 1, 0, k), rs = ag::slice(b.rs, 1, 0, k);
-    for (std::size_t K : opt.steps) {
-      ag::TensorD u = u0;  // one response: the PL loss is constant, GD stays at u0
-      if (k >= 2) {
-        ConstructionConfig cfg;
-        cfg.n_responses = k, cfg.n_dims = d, cfg.steps = K, cfg.beta = opt.beta, cfg.eta = opt.eta, cfg.min_gap = opt.min_gap;
-        u = answers(cfg, u0, ys, rs);
-        const ag::TensorD gd = gd_quadratic_answers(W0, x_unit, ys, rs, opt.beta, opt.eta, static_cast<int>(K));
-        for (std::size_t i = 0; i < u.numel(); ++i)
-          if (gaps[i / d] >= opt.min_gap) max_diff = std::max(max_diff, std::abs(u.data()[i] - gd.data()[i]));
-      }
-      summarise(alignment_error(u, b.ystar), curves[c++]);
-    }
-    summarise(alignment_error(mean_response(b, k), b.ystar), curves[c++]);
-    summarise(alignment_error(away, b.ystar), curves[c++]);
-  }
-  return curves;
+    ConstructionConfig cfg;
+    cfg.n_responses = k, cfg.n_dims = d, cfg.steps = K, cfg.beta = opt.beta, cfg.eta = opt.eta, cfg.min_gap = opt.min_gap;
+    const ag::TensorD u = answers(cfg, u0, ys, rs);
+    const ag::TensorD gd = gd_quadratic_answers(W0, x_unit, ys, rs, opt.beta, opt.eta, static_cast<int>(K));
+    for (std::size_t i = 0; i < u.numel(); ++i)
+      if (gaps[i / d] >= opt.min_gap) max_diff = std::max(max_diff, std::abs(u.data()[i] - gd.data()[i]));
+    return u;
+  };
+  std::vector<Method> methods{
+      {"model", [&](std::size_t k) { return ag::reshape(ag::slice(run.answers, 1, k, k + 1), {long(B), long(d)}); }},
+      {"gd", [&](std::size_t k) { ag::Rng init(opt.eval.seed + k); return gd_answers(b, k, opt.eval.gd, init); }}};
+  for (std::size_t K : opt.steps)
+    methods.emplace_back("construct_K" + std::to_string(K), [&construct, K](std::size_t k) { return construct(K, k); });
+  methods.emplace_back("mean_response", [&](std::size_t k) { return mean_response(b, k); });
+  methods.emplace_back("ystar_minus_e", [&](std::size_t) { return away; });
+  return curves_over_k(methods, N, b.ystar);
 }
 
 }  // namespace lab

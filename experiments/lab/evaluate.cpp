@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "experiments/lab/io.hpp"
+#include "nn/files.hpp"
 #include "nn/train_state.hpp"
 
 namespace lab {
@@ -21,7 +21,7 @@ void summarise(const std::vector<double>& e, Curve& c) {
   c.sem.push_back(e.size() > 1 ? std::sqrt(v / static_cast<double>(e.size() - 1) / static_cast<double>(e.size())) : 0.0);
 }
 
-ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batch<double>& b) {
+ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<double>& b) {
   ag::NoGradGuard no_grad;
   const std::size_t B = b.xs.shape()[0], N = b.xs.shape()[1], d = b.xs.shape()[2], chunk = 256;
   ag::TensorD out = ag::TensorD::empty({B, N, d});
@@ -41,12 +41,11 @@ ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batc
 }
 
 TrainedRun load_run(const std::string& run_dir) {
-  if (!std::ifstream(run_dir + "/config.yaml")) throw std::runtime_error("'" + run_dir + "' is not a run directory (no config.yaml)");
-  RunConfig cfg = load_config(run_dir + "/config.yaml");
+  RunConfig cfg = load_run_config(run_dir);
   const std::string state = nn::training_state_dir(run_dir + "/checkpoint");
   if (state.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to evaluate");
   ag::Rng unused(0);
-  auto model = std::make_unique<nn::ICAlignTransformer<float>>(cfg.model, unused);
+  auto model = std::make_unique<ICAlignTransformer<float>>(cfg.model, unused);
   nn::load_safetensors(state + "/model.safetensors", model->named_parameters());
   return {std::move(cfg), std::move(model)};
 }
@@ -54,7 +53,7 @@ TrainedRun load_run(const std::string& run_dir) {
 HeldOut held_out(const std::string& run_dir, const EvalOptions& opt) {
   TrainedRun run = load_run(run_dir);
   RunConfig& cfg = run.cfg;
-  const nn::ICAlignTransformer<float>& model = *run.model;
+  const ICAlignTransformer<float>& model = *run.model;
 
   TaskConfig task = cfg.task;
   if (opt.reward_noise >= 0) task.reward_noise = opt.reward_noise;
@@ -69,7 +68,7 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
   const Batch<double>& b = run.batch;
   const ag::TensorD& answers = run.answers;
   const std::size_t N = run.cfg.model.n_points, d = run.cfg.model.n_dims;
-  const std::vector<std::pair<std::string, std::function<ag::TensorD(std::size_t)>>> methods{
+  const std::vector<Method> methods{
       {"model", [&](std::size_t k) { return ag::reshape(ag::slice(answers, 1, k, k + 1), {long(opt.sequences), long(d)}); }},
       {"gd", [&](std::size_t k) { ag::Rng init(opt.seed + k); return gd_answers(b, k, opt.gd, init); }},
       {"mean_response", [&](std::size_t k) { return mean_response(b, k); }},
@@ -77,10 +76,14 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
       {"reward_weighted", [&](std::size_t k) { return reward_weighted(b, k); }},
       {"exact", [&](std::size_t k) { return exact_solution(b, k); }},
   };
+  return curves_over_k(methods, N, b.ystar);
+}
+
+std::vector<Curve> curves_over_k(const std::vector<Method>& methods, std::size_t N, const ag::TensorD& ystar) {
   std::vector<Curve> curves;
   for (const auto& [name, answer] : methods) {
     Curve c{name, {}, {}};
-    for (std::size_t k = 1; k < N; ++k) summarise(alignment_error(answer(k), b.ystar), c);  // x-token k has seen k triplets
+    for (std::size_t k = 1; k < N; ++k) summarise(alignment_error(answer(k), ystar), c);
     curves.push_back(std::move(c));
   }
   return curves;
@@ -97,13 +100,20 @@ void print_curves(std::FILE* out, const std::vector<Curve>& curves) {
   }
 }
 
+std::string eval_csv_name(double reward_noise) {
+  if (reward_noise < 0) return "eval.csv";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "eval_noise%.2f.csv", reward_noise);
+  return buf;
+}
+
 void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n) {
   std::ostringstream out;
   out << "method,k,mean,sem,n\n";
   out.precision(10);
   for (const auto& c : curves)
     for (std::size_t i = 0; i < c.mean.size(); ++i) out << c.method << ',' << i + 1 << ',' << c.mean[i] << ',' << c.sem[i] << ',' << n << '\n';
-  write_atomically(path, out.str());
+  nn::write_atomically(path, out.str());
 }
 
 }  // namespace lab

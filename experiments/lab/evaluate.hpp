@@ -2,6 +2,7 @@
 // 1 - cos(answer, y*) at each number of in-context examples k = 1..N-1, mean and standard error.
 #pragma once
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,15 +27,21 @@ struct EvalOptions {
 // Appends the mean and standard error of the mean of per-sequence errors e to c.
 void summarise(const std::vector<double>& e, Curve& c);
 
+// A named answerer: its answers (B, d) from the first k triplets of the held-out sequences.
+using Method = std::pair<std::string, std::function<ag::TensorD(std::size_t k)>>;
+
+// Each method's error curve 1 - cos(answer, y*) over k = 1..N-1 (x-token k has seen k triplets).
+std::vector<Curve> curves_over_k(const std::vector<Method>& methods, std::size_t N, const ag::TensorD& ystar);
+
 // A run's config and its newest checkpoint's model; clear errors if either is missing or corrupt.
 struct TrainedRun {
   RunConfig cfg;
-  std::unique_ptr<nn::ICAlignTransformer<float>> model;
+  std::unique_ptr<ICAlignTransformer<float>> model;
 };
 TrainedRun load_run(const std::string& run_dir);
 
 // The model's answers at every x-token, (B, N, d) in double, computed in chunks.
-ag::TensorD model_answers(const nn::ICAlignTransformer<float>& model, const Batch<double>& b);
+ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<double>& b);
 
 // A run's held-out sequences (seed opt.seed, the run's task or opt.reward_noise) and its trained
 // model's answers on them, (B, N, d) in double. Clear errors if the run or its checkpoint is missing.
@@ -51,6 +58,10 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
 
 // The curves as a table, a row per k: "k  method ±sem ...".
 void print_curves(std::FILE* out, const std::vector<Curve>& curves);
+
+// The CSV's name inside a run directory: eval.csv at the run's own reward noise (< 0), else
+// eval_noise0.25.csv and so on.
+std::string eval_csv_name(double reward_noise);
 
 // CSV with columns method,k,mean,sem,n, written atomically.
 void write_csv(const std::string& path, const std::vector<Curve>& curves, std::size_t n);

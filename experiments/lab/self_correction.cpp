@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <functional>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
 
 #include "experiments/lab/construction_study.hpp"
-#include "experiments/lab/io.hpp"
+#include "nn/files.hpp"
 
 namespace lab {
 
@@ -43,29 +43,40 @@ Critique critique(const Batch<double>& b, const ag::TensorD& a) {
 
 namespace {
 
-// The answer of `method` from the first n triplets of ctx: (B, d).
-ag::TensorD answer(const std::string& method, const nn::ICAlignTransformer<float>& model, const Batch<double>& ctx,
-                   std::size_t n, const SelfCorrectionOptions& opt) {
-  const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
-  if (method == "model" || method == "model_projected")  // the prediction at x-token n has seen triplets 0..n-1 (causal)
+// An answerer of the loop: its answer from the first n triplets of ctx, (B, d), and whether what
+// joins the context is the critic's projection y_r instead of the (rescaled) answer itself.
+struct Answerer {
+  const char* name;
+  std::function<ag::TensorD(const Batch<double>& ctx, std::size_t n)> answer;
+  bool appends_projection = false;
+};
+
+std::vector<Answerer> answerers(const ICAlignTransformer<float>& model, const SelfCorrectionOptions& opt) {
+  // the prediction at x-token n has seen triplets 0..n-1 (causal)
+  auto model_answer = [&model](const Batch<double>& ctx, std::size_t n) {
+    const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
     return ag::reshape(ag::slice(model_answers(model, ctx), 1, n, n + 1), {long(B), long(d)});
-  if (method == "gd") {
+  };
+  auto gd = [&opt](const Batch<double>& ctx, std::size_t n) {
     ag::Rng init(opt.seed + n);
     return gd_answers(ctx, n, opt.gd, init);
-  }
-  // the construction: one GD step on the quadratic PL loss from u0 = 0 (docs/construction.md)
-  ag::TensorD u0 = ag::TensorD::zeros({B, d});
-  if (n < 2) return u0;
-  ConstructionConfig cfg;
-  cfg.n_responses = n, cfg.n_dims = d, cfg.min_gap = 1e-6;
-  return answers(cfg, u0, ag::slice(ctx.ys, 1, 0, n), ag::slice(ctx.rs, 1, 0, n));
+  };
+  // one GD step on the quadratic PL loss from u0 = 0 (docs/construction.md)
+  auto construct = [](const Batch<double>& ctx, std::size_t n) {
+    const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
+    ag::TensorD u0 = ag::TensorD::zeros({B, d});
+    if (n < 2) return u0;
+    ConstructionConfig cfg;
+    cfg.n_responses = n, cfg.n_dims = d, cfg.min_gap = 1e-6;
+    return answers(cfg, u0, ag::slice(ctx.ys, 1, 0, n), ag::slice(ctx.rs, 1, 0, n));
+  };
+  return {{"model", model_answer}, {"gd", gd}, {"construct", construct}, {"model_projected", model_answer, true}};
 }
 
 }  // namespace
 
 std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCorrectionOptions& opt, std::ostream& progress) {
-  if (!std::ifstream(run_dir + "/config.yaml")) throw std::runtime_error("'" + run_dir + "' is not a run directory (no config.yaml)");
-  const std::size_t N = load_config(run_dir + "/config.yaml").model.n_points;  // check the options before loading weights
+  const std::size_t N = load_run_config(run_dir).model.n_points;  // check the options before loading weights
   if (opt.start < 1 || opt.start + opt.rounds >= N)
     throw std::invalid_argument("self-correction: need 1 <= start and start + rounds < n_points = " + std::to_string(N) +
                                 " (got start " + std::to_string(opt.start) + ", rounds " + std::to_string(opt.rounds) + ")");
@@ -78,21 +89,21 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
 
   std::vector<RoundCurve> curves;
   for (double q : opt.critic_noise)
-    for (const std::string method : {"model", "gd", "construct", "model_projected"}) {
-      progress << "self-correction: " << method << ", critic noise " << q << "\n";
+    for (const Answerer& who : answerers(*run.model, opt)) {
+      progress << "self-correction: " << who.name << ", critic noise " << q << "\n";
       Batch<double> ctx = seqs;  // copies of the handles: the triplets after `start` are overwritten below
       ctx.ys = ag::TensorD::from_vector(seqs.ys.shape(), seqs.ys.to_vector());
       ctx.rs = ag::TensorD::from_vector(seqs.rs.shape(), seqs.rs.to_vector());
-      ag::Rng critic(opt.seed ^ 0xC0FFEEull);  // the same critic draws for every method
-      RoundCurve c{method, q, {}, {}};
+      ag::Rng critic(opt.seed ^ 0xC0FFEEull);  // the same critic draws for every answerer
+      RoundCurve c{who.name, q, {}, {}};
       for (std::size_t t = 0; t <= opt.rounds; ++t) {
         const std::size_t n = opt.start + t;
-        const ag::TensorD a = answer(method, *run.model, ctx, n, opt);
+        const ag::TensorD a = who.answer(ctx, n);
         Curve summary;
         summarise(alignment_error(a, seqs.ystar), summary);
         c.mean.push_back(summary.mean[0]), c.sem.push_back(summary.sem[0]);
         const Critique crit = critique(seqs, a);
-        const ag::TensorD& appended = method == "model_projected" ? crit.projection : crit.response;
+        const ag::TensorD& appended = who.appends_projection ? crit.projection : crit.response;
         for (std::size_t s = 0; s < B; ++s) {  // the answer and its score become triplet n
           const bool noisy = critic.uniform() < q;
           const double fresh = critic.uniform();
@@ -112,7 +123,7 @@ void write_rounds_csv(const std::string& path, const std::vector<RoundCurve>& cu
   for (const auto& c : curves)
     for (std::size_t t = 0; t < c.mean.size(); ++t)
       out << c.method << ',' << c.critic_noise << ',' << t << ',' << c.mean[t] << ',' << c.sem[t] << ',' << n << '\n';
-  write_atomically(path, out.str());
+  nn::write_atomically(path, out.str());
 }
 
 }  // namespace lab

@@ -1,6 +1,5 @@
 #include "experiments/lab/sweep.hpp"
 
-#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -8,21 +7,11 @@
 #include <stdexcept>
 
 #include "experiments/lab/evaluate.hpp"
-#include "experiments/lab/io.hpp"
 #include "experiments/lab/trainer.hpp"
+#include "nn/files.hpp"
 #include "nn/train_state.hpp"
 
 namespace lab {
-namespace {
-
-bool exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string noise_csv(double p) { return "eval_noise" + std::to_string(p).substr(0, 4) + ".csv"; }
-
-}  // namespace
 
 Sweep load_sweep(const std::string& path) {
   YAML::Node g;
@@ -64,13 +53,12 @@ Sweep load_sweep(const std::string& path) {
 int run_sweep(const Sweep& sweep, int shard, int shards, std::ostream& progress) {
   if (shards < 1 || shard < 0 || shard >= shards)
     throw std::invalid_argument("--shard must be i/n with 0 <= i < n, got " + std::to_string(shard) + "/" + std::to_string(shards));
-  ::mkdir(sweep.out.c_str(), 0755);
-  if (!exists(sweep.out)) throw std::runtime_error("cannot create '" + sweep.out + "'");
+  nn::make_directories(sweep.out);
   int trained = 0;
   for (std::size_t i = 0; i < sweep.runs.size(); ++i) {
     const SweepRun& r = sweep.runs[i];
     if (static_cast<int>(i % static_cast<std::size_t>(shards)) != shard) continue;
-    if (exists(r.dir + "/done")) {
+    if (nn::path_exists(r.dir + "/done")) {
       progress << "[" << i + 1 << "/" << sweep.runs.size() << "] " << r.name << ": done, skipped\n";
       continue;
     }
@@ -78,12 +66,11 @@ int run_sweep(const Sweep& sweep, int shard, int shards, std::ostream& progress)
     progress << "[" << i + 1 << "/" << sweep.runs.size() << "] " << r.name << (resume ? ": resuming\n" : ": training\n");
     train(load_config(sweep.base, r.overrides), r.dir, resume, progress);
     EvalOptions opt;
-    write_csv(r.dir + "/eval.csv", evaluate_run(r.dir, opt), opt.sequences);
-    for (double p : r.eval_noise) {
+    for (double p : r.noise_levels()) {
       opt.reward_noise = p;
-      write_csv(r.dir + "/" + noise_csv(p), evaluate_run(r.dir, opt), opt.sequences);
+      write_csv(r.dir + "/" + eval_csv_name(p), evaluate_run(r.dir, opt), opt.sequences);
     }
-    write_atomically(r.dir + "/done", "");
+    nn::write_atomically(r.dir + "/done", "");
     ++trained;
     gather_results(sweep);
   }
@@ -95,10 +82,9 @@ void gather_results(const Sweep& sweep) {
   std::ostringstream out;
   out << "run,seed,noise,method,k,mean,sem,n\n";
   for (const SweepRun& r : sweep.runs) {
-    if (!exists(r.dir + "/done")) continue;
-    std::vector<std::pair<double, std::string>> files{{-1.0, r.dir + "/eval.csv"}};
-    for (double p : r.eval_noise) files.emplace_back(p, r.dir + "/" + noise_csv(p));
-    for (const auto& [noise, file] : files) {
+    if (!nn::path_exists(r.dir + "/done")) continue;
+    for (double noise : r.noise_levels()) {
+      const std::string file = r.dir + "/" + eval_csv_name(noise);
       std::ifstream in(file);
       if (!in) throw std::runtime_error("run '" + r.name + "' is marked done but has no " + file);
       std::string line;
@@ -106,7 +92,7 @@ void gather_results(const Sweep& sweep) {
       while (std::getline(in, line)) out << r.run << ',' << r.seed << ',' << noise << ',' << line << '\n';
     }
   }
-  write_atomically(sweep.out + "/results.csv", out.str());
+  nn::write_atomically(sweep.out + "/results.csv", out.str());
 }
 
 }  // namespace lab

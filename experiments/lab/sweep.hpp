@@ -29,6 +29,13 @@ struct SweepRun {
   std::uint64_t seed;
   std::vector<std::string> overrides;
   std::vector<double> eval_noise;
+
+  // -1 (the run's own reward noise, eval.csv) and then each extra level.
+  std::vector<double> noise_levels() const {
+    std::vector<double> levels{-1.0};
+    levels.insert(levels.end(), eval_noise.begin(), eval_noise.end());
+    return levels;
+  }
 };
 
 struct Sweep {

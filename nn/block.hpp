@@ -1,37 +1,17 @@
-// The GPT-2-style transformer of the in-context alignment task (../shared/reference/icalign_torch.py,
-// ICAlignTransformer): read-in Linear(d -> C) on each token, learned positional embedding, n_layer
-// pre-LN blocks, final LayerNorm, read-out Linear(C -> d); predictions read at the x tokens.
+// A GPT-2 transformer block and its MLP sublayer, generic over width, heads, attention kind,
+// masking, LayerNorm and activation (BlockSpec). Models are stacks of these; the task's model is in
+// experiments/lab/model.hpp.
 #pragma once
-#include <map>
 #include <memory>
-#include <string>
-#include <vector>
 
 #include "nn/attention.hpp"
 
 namespace nn {
 
-struct ModelConfig {
-  std::size_t n_dims = 5;       // d: size of x, y and the reward token
-  std::size_t n_points = 20;    // N: (x, y, r) triplets per sequence; 3N tokens
-  std::size_t n_embd = 96;      // C
-  std::size_t n_layer = 20;
-  std::size_t n_head = 3;
-  AttentionKind attention = AttentionKind::Softmax;
-  bool ffn = true;              // false: the paper's ablation without the MLP sublayer
-  bool causal = true;
-
-  // Throws std::invalid_argument naming the field and what is allowed.
-  void validate() const;
-
-  // As "model.<field>" -> value strings, for checkpoint metadata; equal configs give equal maps.
-  std::map<std::string, std::string> to_metadata() const;
-};
-
 enum class Activation { Gelu, Relu };
 
-// What one block is made of. The trained models use from_model(cfg): pre-LN, GELU, 4C hidden. The
-// explicit construction (experiments/lab/construction.hpp) uses no LayerNorm and a ReLU FFN of its own
+// What one block is made of. The defaults are GPT-2's: pre-LN, GELU, 4C hidden. The explicit
+// construction (experiments/lab/construction.hpp) uses no LayerNorm and a ReLU FFN of its own
 // width, so its hand-set weights act on the residual stream directly.
 struct BlockSpec {
   std::size_t n_embd = 96, n_head = 3;
@@ -42,11 +22,6 @@ struct BlockSpec {
   std::size_t ffn_hidden = 0;  // 0: 4 n_embd
   Activation activation = Activation::Gelu;
 
-  static BlockSpec from_model(const ModelConfig& cfg) {
-    BlockSpec s;
-    s.n_embd = cfg.n_embd, s.n_head = cfg.n_head, s.attention = cfg.attention, s.causal = cfg.causal, s.ffn = cfg.ffn;
-    return s;
-  }
   std::size_t hidden() const { return ffn_hidden ? ffn_hidden : 4 * n_embd; }
 };
 
@@ -76,7 +51,7 @@ class MLP : public Module<T> {
 // Pre-LN block: x + attn(ln_1 x), then x + mlp(ln_2 x). Without FFN: only the attention sublayer.
 // Without LayerNorm: x + attn(x), then x + mlp(x).
 //
-// The pre-LN GELU block runs as four fused ops (ops_fused.cpp, ops_attention.cpp):
+// The pre-LN GELU block runs as four fused ops (fused_sublayers.cpp, fused_attention.cpp):
 //   qkv = ln_linear(x; ln_1, c_attn)    x = linear(attention_qkv(qkv); c_proj) + x
 //   a   = ln_linear(x; ln_2, c_fc)      x = gelu_linear(a; mlp_proj) + x
 // which keep 6 activations per layer for backward instead of 11. `fused = false` runs the same
@@ -84,7 +59,6 @@ class MLP : public Module<T> {
 template <class T>
 class Block : public Module<T> {
  public:
-  Block(const ModelConfig& cfg, ag::Rng& rng) : Block(BlockSpec::from_model(cfg), rng) {}
   Block(const BlockSpec& spec, ag::Rng& rng) : attn(spec.n_embd, spec.n_head, spec.attention, spec.causal, rng) {
     if (spec.layer_norm) {
       ln_1 = std::make_unique<LayerNorm<T>>(spec.n_embd);
@@ -121,30 +95,5 @@ class Block : public Module<T> {
   std::unique_ptr<LayerNorm<T>> ln_2;
   std::unique_ptr<MLP<T>> mlp;
 };
-
-template <class T>
-class ICAlignTransformer : public Module<T> {
- public:
-  ICAlignTransformer(const ModelConfig& cfg, ag::Rng& rng);
-
-  // xs, ys (B, N, d), rs (B, N) -> predictions at the N x tokens (B, N, d)
-  ag::Tensor<T> operator()(const ag::Tensor<T>& xs, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs) const;
-
-  const ModelConfig& config() const { return cfg_; }
-
-  Linear<T> read_in;
-  Embedding<T> wpe;
-  std::vector<std::unique_ptr<Block<T>>> h;
-  LayerNorm<T> ln_f;
-  Linear<T> read_out;
-
- private:
-  ModelConfig cfg_;
-};
-
-// The 3N tokens (x_1, y_1, [r_1, 0, ..., 0], x_2, ...) of each sequence: (B, 3N, d). Built from
-// differentiable ops, so gradients reach xs, ys and rs too.
-template <class T>
-ag::Tensor<T> interleave_tokens(const ag::Tensor<T>& xs, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
 
 }  // namespace nn

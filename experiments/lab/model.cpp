@@ -1,9 +1,9 @@
-#include "nn/transformer.hpp"
+#include "experiments/lab/model.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
-namespace nn {
+namespace lab {
 
 void ModelConfig::validate() const {
   auto positive = [](std::size_t v, const char* field) {
@@ -25,9 +25,15 @@ std::map<std::string, std::string> ModelConfig::to_metadata() const {
           {"model.n_embd", std::to_string(n_embd)},
           {"model.n_layer", std::to_string(n_layer)},
           {"model.n_head", std::to_string(n_head)},
-          {"model.attention", attention == AttentionKind::Softmax ? "softmax" : "linear"},
+          {"model.attention", attention == nn::AttentionKind::Softmax ? "softmax" : "linear"},
           {"model.ffn", ffn ? "on" : "off"},
           {"model.causal", causal ? "on" : "off"}};
+}
+
+nn::BlockSpec ModelConfig::block_spec() const {
+  nn::BlockSpec s;
+  s.n_embd = n_embd, s.n_head = n_head, s.attention = attention, s.causal = causal, s.ffn = ffn;
+  return s;
 }
 
 namespace {
@@ -45,7 +51,7 @@ ICAlignTransformer<T>::ICAlignTransformer(const ModelConfig& cfg, ag::Rng& rng)
       ln_f(cfg.n_embd),
       read_out(cfg.n_embd, cfg.n_dims, rng),
       cfg_(cfg) {
-  for (std::size_t i = 0; i < cfg.n_layer; ++i) h.push_back(std::make_unique<Block<T>>(cfg, rng));
+  for (std::size_t i = 0; i < cfg.n_layer; ++i) h.push_back(std::make_unique<nn::Block<T>>(cfg.block_spec(), rng));
   this->register_module("_read_in", read_in);
   this->register_module("wpe", wpe);
   for (std::size_t i = 0; i < h.size(); ++i) this->register_module("h." + std::to_string(i), *h[i]);
@@ -100,4 +106,4 @@ template class ICAlignTransformer<double>;
 template ag::Tensor<float> interleave_tokens(const ag::Tensor<float>&, const ag::Tensor<float>&, const ag::Tensor<float>&);
 template ag::Tensor<double> interleave_tokens(const ag::Tensor<double>&, const ag::Tensor<double>&, const ag::Tensor<double>&);
 
-}  // namespace nn
+}  // namespace lab

@@ -8,30 +8,24 @@
 // layer instead of 11 (docs/performance.md). Backward, with n = LN(x), h = gelu(a):
 //   ln_linear:   dW += dyᵀ n,  db += Σ dy,  dn = dy W,  then LayerNorm's backward from dn
 //   gelu_linear: dW += dyᵀ h,  db += Σ dy,  da += (dy W) ⊙ gelu'(a),  dresidual += dy
+//
+// A fast path (fused_*.cpp; the reference ops are in ops_*.cpp). ln_linear must equal
+// linear(layer_norm(x, γ, β), W, b) and gelu_linear must equal residual + linear(gelu(a), W, b),
+// values and gradients. Checked by tests/test_gradcheck_fused.cpp ("fused sublayers equal the ops
+// they fuse", and gradchecks with reused inputs) and, inside a whole block, by
+// tests/test_nn_modules.cpp ("fused pre-LN Block equals the Block run module by module").
 #include "autograd/kernels.hpp"
 #include "autograd/ops.hpp"
 
 namespace ag {
 using namespace detail;
 
-namespace {
-void check_linear(const Shape& x, const Shape& w, const Shape& b, const char* op) {
-  if (x.empty() || w.size() != 2 || x.back() != w[1] || b != Shape{w[0]})
-    throw ShapeError(std::string(op) + ": x " + shape_str(x) + " needs weight (OUT, " + (x.empty() ? "?" : std::to_string(x.back())) +
-                     ") and bias (OUT), got weight " + shape_str(w) + " and bias " + shape_str(b));
-}
-}  // namespace
-
 template <class T>
 Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& w,
                     const Tensor<T>& b, T eps) {
-  check_linear(x.shape(), w.shape(), b.shape(), "ln_linear");
-  if (gamma.shape() != Shape{x.shape().back()} || beta.shape() != gamma.shape())
-    throw ShapeError("ln_linear: x " + shape_str(x.shape()) + " needs gamma and beta of shape (C), got " +
-                     shape_str(gamma.shape()) + " and " + shape_str(beta.shape()));
+  const Shape out_shape = check_linear("ln_linear", x.shape(), w.shape(), &b.shape(), nullptr);
+  check_layer_norm("ln_linear", x.shape(), gamma.shape(), beta.shape());
   const std::size_t C = w.shape()[1], OUT = w.shape()[0], R = x.numel() / std::max<std::size_t>(C, 1);
-  Shape out_shape = x.shape();
-  out_shape.back() = OUT;
   Tensor<T> y = Tensor<T>::empty(out_shape);
   auto mean = std::make_shared<std::vector<T>>(R), rstd = std::make_shared<std::vector<T>>(R);
   {
@@ -59,13 +53,8 @@ Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>&
 
 template <class T>
 Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& residual) {
-  check_linear(a.shape(), w.shape(), b.shape(), "gelu_linear");
+  const Shape out_shape = check_linear("gelu_linear", a.shape(), w.shape(), &b.shape(), &residual.shape());
   const std::size_t IN = w.shape()[1], OUT = w.shape()[0], R = a.numel() / std::max<std::size_t>(IN, 1);
-  Shape out_shape = a.shape();
-  out_shape.back() = OUT;
-  if (residual.shape() != out_shape)
-    throw ShapeError("gelu_linear: the residual must have the output's shape " + shape_str(out_shape) + ", got " +
-                     shape_str(residual.shape()));
   Tensor<T> y = Tensor<T>::empty(out_shape);
   for_each_chunk(y.numel(), [](auto yv, auto rv) { xt::noalias(yv) = rv; }, y.data(), residual.data());
   {
@@ -80,21 +69,18 @@ Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b
       // t = tanh u once; then h = a/2 (1 + t) for dW, and gelu'(a) from the same t for da.
       Buffer<T> t = Buffer<T>::from_shape({R * IN}), h = Buffer<T>::from_shape({R * IN});
       for_each_chunk(R * IN, [](auto tv, auto hv, auto av) {
-        xt::noalias(tv) = xt::tanh(T(Gelu::kK) * (av + T(Gelu::kC) * av * av * av));
+        xt::noalias(tv) = Gelu::tanh_u(av);
         xt::noalias(hv) = T(0.5) * av * (T(1) + tv);
       }, t.data(), h.data(), A);
       const GradTarget<T> da = grad_target(*ai, ai->shape, "gelu_linear");
       linear_backward(g, h.data(), wi->data->data(), R, IN, OUT, GradTarget<T>{da ? h.data() : nullptr, T(0)},  // dh over h
                       grad_target(*wi, wi->shape, "gelu_linear"), grad_sink(*bi, bi->shape, "gelu_linear"));
       // da (+)= dh · gelu'(a). Assign when da is fresh: its memory is uninitialised, and 0 · NaN is NaN.
-      auto gelu_grad = [](const auto& dh, const auto& tv, const auto& av) {
-        return dh * (T(0.5) * (T(1) + tv) + T(0.5) * av * (T(1) - tv * tv) * T(Gelu::kK) * (T(1) + T(3 * Gelu::kC) * av * av));
-      };
       if (da && da.beta == T(0))
-        for_each_chunk(R * IN, [&](auto d, auto dh, auto tv, auto av) { xt::noalias(d) = gelu_grad(dh, tv, av); },
+        for_each_chunk(R * IN, [](auto d, auto dh, auto tv, auto av) { xt::noalias(d) = Gelu::grad(dh, av, tv); },
                        da.ptr, h.data(), t.data(), A);
       else if (da)
-        for_each_chunk(R * IN, [&](auto d, auto dh, auto tv, auto av) { xt::noalias(d) += gelu_grad(dh, tv, av); },
+        for_each_chunk(R * IN, [](auto d, auto dh, auto tv, auto av) { xt::noalias(d) += Gelu::grad(dh, av, tv); },
                        da.ptr, h.data(), t.data(), A);
       if (const auto dr = grad_target(*ri, yi->shape, "gelu_linear")) pass_gradient(dr, g, numel(yi->shape));
     });
