@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -11,6 +12,7 @@
 namespace ag::blas {
 
 namespace {
+std::atomic<bool> g_untiled{false};
 std::once_flag g_blas_init;
 void ensure_single_threaded() { std::call_once(g_blas_init, [] { openblas_set_num_threads(1); }); }
 // The most rows and columns of C in one parallel tile. Fixed (not derived from the thread count)
@@ -36,6 +38,8 @@ void set_native_threads(int n) {
 }
 
 std::string config() { return openblas_get_config(); }
+
+void set_untiled(bool on) { g_untiled = on; }
 
 template <>
 void gemm<float>(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
@@ -103,6 +107,14 @@ template <class T>
 void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                    const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
   if (M == 0 || N == 0) return;
+  if (g_untiled) {
+    if (row_init) {
+      for (std::size_t m = 0; m < M; ++m)
+        for (std::size_t n = 0; n < N; ++n) C[m * ldc + n] = (beta == T(0) ? T(0) : beta * C[m * ldc + n]) + row_init[n];
+      beta = T(1);
+    }
+    return gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
   const std::size_t mb = row_block(M), row_blocks = (M + mb - 1) / mb;
   if (K >= 2 * kDepthBlock && M * N <= kSplitMaxOutput && !row_init)  // a weight gradient
     return gemm_split_k(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -26,6 +26,11 @@ void gemm_parallel(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std
                    std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc,
                    const T* row_init = nullptr);
 
+// The reference path, for tests: while on, gemm_parallel makes one single-threaded, untiled gemm
+// call, the answer every tiling (row and column tiles, split K, bias in the tile) must equal.
+// Process-wide; switch it only between ops.
+void set_untiled(bool on);
+
 // OpenBLAS's build string (core, threading); the programs print it so a wrong BLAS is visible.
 std::string config();
 void set_single_threaded();  // OpenBLAS's own pool off: TBB owns the cores

@@ -2,6 +2,7 @@
 // every variant, PyTorch-compatible names and counts, GPT-2 init, causality, config errors, threads.
 #include <cmath>
 
+#include "autograd/blas.hpp"
 #include "experiments/lab/model.hpp"
 #include "testing.hpp"
 
@@ -129,4 +130,60 @@ TEST_CASE("a model's output and every gradient are bitwise equal with 1 and 2 th
     return r;
   };
   CHECK(run(1) == run(2));
+}
+
+namespace {
+
+// Loss and every gradient of a training step (PL-style scalar of the predictions) at a training
+// shape: 72 sequences of 20 triplets = 4320 rows, so every weight gradient takes the split-K path,
+// the projections take row tiles with the bias in the tile, and causal attention runs in two blocks.
+template <class T>
+std::vector<std::vector<double>> step_gradients(ICAlignTransformer<T>& model) {
+  ag::Rng data(61);
+  const auto xs = ag::randn<T>({72, 20, 5}, data), ys = ag::randn<T>({72, 20, 5}, data);
+  const auto rs = ag::rand_uniform<T>({72, 20}, data), w = ag::randn<T>({72, 20, 5}, data);
+  model.zero_grad();
+  const auto pred = model(xs, ys, rs);
+  ag::sum(pred * w).backward();
+  std::vector<std::vector<double>> out;
+  for (const auto& p : model.parameters()) {
+    const auto g = p.grad().to_vector();
+    out.emplace_back(g.begin(), g.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a training step's gradients at training shapes equal the untiled double reference", "[lab][fast]") {
+  ModelConfig c = tiny(nn::AttentionKind::Softmax, true, true);
+  c.n_dims = 5, c.n_points = 20, c.n_embd = 32, c.n_head = 2;
+  ag::Rng r1(60), r2(60);
+  ICAlignTransformer<double> ref(c, r1);
+  ICAlignTransformer<float> fast(c, r2);
+  auto pr = ref.parameters();
+  const auto pf = fast.parameters();
+  for (std::size_t i = 0; i < pr.size(); ++i)  // the same weights, representable in float
+    for (std::size_t k = 0; k < pr[i].numel(); ++k) pr[i].data()[k] = pf[i].data()[k];
+
+  ag::blas::set_untiled(true);
+  const auto want = step_gradients(ref);
+  ag::blas::set_untiled(false);
+  const auto tiled_double = step_gradients(ref), tiled_float = step_gradients(fast);
+  REQUIRE(want.size() == tiled_float.size());
+  const double K = 72 * 60;  // the longest sum in the step (a weight gradient over every row)
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    INFO("parameter " << ref.named_parameters()[i].first);
+    REQUIRE(want[i].size() == tiled_float[i].size());
+    double scale = 0, err_d = 0, err_f = 0;
+    for (double v : want[i]) scale = std::max(scale, std::abs(v));
+    for (std::size_t k = 0; k < want[i].size(); ++k) {
+      err_d = std::max(err_d, std::abs(tiled_double[i][k] - want[i][k]));
+      err_f = std::max(err_f, std::abs(tiled_float[i][k] - want[i][k]));
+    }
+    // Rounding of a K-term sum, relative to the gradient's size: eps_double · K for the double
+    // tiling (a reordered sum), and float's eps · K, with a factor 8 of room, for float.
+    CHECK(err_d <= 8 * K * 1.1e-16 * scale + 1e-300);
+    CHECK(err_f <= 8 * K * 6e-8 * scale);
+  }
 }

@@ -1,0 +1,89 @@
+// Every tiling of gemm_parallel against an independent answer: a naive triple loop in long double,
+// at sizes that take each path (row tiles, column tiles, split K, the bias in the tile), for every
+// transpose, in float and double. The tolerance is the textbook bound of a K-term dot product,
+// |error| <= 2 K eps sum_k |a_ik b_kj| (plus the bias term), so it grows with the size, never with luck.
+#include <cmath>
+#include <limits>
+
+#include "autograd/blas.hpp"
+#include "testing.hpp"
+
+namespace {
+
+template <class T>
+std::vector<T> random_values(std::size_t n, std::uint64_t seed) {
+  ag::Rng rng(seed);
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(rng.normal());
+  return v;
+}
+
+struct Case {
+  const char* path;
+  std::size_t M, N, K;
+  bool bias;
+  double beta;
+};
+
+template <class T>
+void check_gemm(const Case& c, bool ta, bool tb) {
+  INFO(c.path << ": M " << c.M << " N " << c.N << " K " << c.K << " trans_a " << ta << " trans_b " << tb
+                << " bias " << c.bias << " beta " << c.beta << " dtype " << (sizeof(T) == 4 ? "float" : "double"));
+  const std::size_t M = c.M, N = c.N, K = c.K;
+  // Stored shapes: A is (M, K), or (K, M) when transposed; B is (K, N), or (N, K).
+  const std::size_t lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
+  const auto A = random_values<T>(M * K, 1), B = random_values<T>(K * N, 2), bias = random_values<T>(N, 3);
+  const auto C0 = random_values<T>(M * N, 4);
+  std::vector<T> C = C0;
+  if (c.beta == 0) std::fill(C.begin(), C.end(), std::numeric_limits<T>::quiet_NaN());  // beta = 0 must not read C
+  ag::blas::gemm_parallel<T>(ta, tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc,
+                             c.bias ? bias.data() : nullptr);
+  const double eps = std::numeric_limits<T>::epsilon();
+  std::size_t bad = 0;
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t n = 0; n < N; ++n) {
+      long double ref = 0, mag = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        const long double a = ta ? A[k * lda + m] : A[m * lda + k], b = tb ? B[n * ldb + k] : B[k * ldb + n];
+        ref += a * b, mag += std::fabs(a * b);
+      }
+      if (c.bias) ref += bias[n], mag += std::fabs(bias[n]);
+      if (c.beta != 0) ref += c.beta * C0[m * ldc + n], mag += std::fabs(c.beta * C0[m * ldc + n]);
+      const double err = std::fabs(static_cast<double>(C[m * ldc + n] - ref));
+      if (!(err <= 2.0 * static_cast<double>(K + 2) * eps * static_cast<double>(mag))) {
+        if (bad++ < 3) FAIL_CHECK("C[" << m << ", " << n << "] = " << C[m * ldc + n] << ", expected " << double(ref));
+      }
+    }
+  CHECK(bad == 0);
+}
+
+// Each shape is chosen for the path it takes (autograd/blas.cpp): more than 256 rows are cut into a
+// multiple of 4 row tiles; fewer than 4 row tiles cut the columns into tiles of at most 64; K >= 4096
+// with a small C splits K into chunks of at most 2048 (here 5 uneven chunks); a bias is copied into
+// the tile first (beta = 0) or added after the GEMM (beta != 0).
+const Case kCases[] = {
+    {"row tiles", 1100, 40, 30, false, 0.0},
+    {"column tiles", 300, 200, 50, false, 0.0},
+    {"split K", 48, 40, 9001, false, 0.0},
+    {"split K, accumulating", 48, 40, 9001, false, 1.0},
+    {"bias in the tile", 1100, 70, 20, true, 0.0},
+    {"bias after the tile", 1100, 70, 20, true, 0.5},
+    {"column tiles with a bias", 300, 200, 50, true, 0.0},
+};
+
+}  // namespace
+
+TEST_CASE("gemm_parallel equals a naive triple loop on every tiling path, float and double", "[fast][blas]") {
+  for (const Case& c : kCases)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        check_gemm<float>(c, ta, tb);
+        check_gemm<double>(c, ta, tb);
+      }
+}
+
+TEST_CASE("the untiled reference switch makes one plain GEMM with the same answer", "[fast][blas]") {
+  ag::blas::set_untiled(true);
+  for (const Case& c : kCases) check_gemm<double>(c, false, true);
+  ag::blas::set_untiled(false);
+}
