@@ -20,9 +20,18 @@ if ! kill -9 "$pid" 2>/dev/null; then echo "FAILED: the run finished before it c
 status=0
 wait "$pid" || status=$?
 [ "$status" -eq 137 ] || { echo "FAILED: expected the run to die of SIGKILL (137), got $status"; exit 1; }
-echo "killed the run at step $(tail -n 1 "$work/killed/log.jsonl" | sed 's/.*"step":\([0-9]*\).*/\1/')"
+logged=$(tail -n 1 "$work/killed/log.jsonl" | sed 's/.*"step":\([0-9]*\).*/\1/')
+echo "killed the run at step $logged (last log line)"
 
-"$icalign" train "${args[@]}" --run "$work/killed" --resume >/dev/null 2>&1
+"$icalign" train "${args[@]}" --run "$work/killed" --resume >/dev/null 2>"$work/resume.err"
+# The resume must start from the last checkpoint: a multiple of 150 after step 0, at most one
+# checkpoint interval behind the last log line (logged every 10 steps, so at most 9 steps ahead of it).
+from=$(sed -n 's/^resumed .* at step \([0-9]*\)$/\1/p' "$work/resume.err")
+if [ -z "$from" ] || [ "$from" -le 0 ] || [ $((from % 150)) -ne 0 ] || [ "$from" -le $((logged - 150)) ] ||
+   [ "$from" -gt $((logged + 9)) ]; then
+  echo "FAILED: resumed from step '${from}', expected the last checkpoint before step $logged"; exit 1
+fi
+echo "resumed from step $from"
 for f in model optimizer; do
   cmp "$work/straight/checkpoint/$f.safetensors" "$work/killed/checkpoint/$f.safetensors"
 done

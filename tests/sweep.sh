@@ -25,6 +25,8 @@ rm "$work/out/a-s1/done"   # as if killed after its last checkpoint: it must be 
 "$icalign" sweep --grid "$work/grid.yaml" >"$work/log2" 2>&1 || fail "whole grid: $(tail -3 "$work/log2")"
 grep -q "a-s1: resuming" "$work/log2" || fail "a-s1 was not resumed"
 [ "$(grep -c 'done, skipped' "$work/log2")" -eq 3 ] || fail "finished runs were not skipped: $(cat "$work/log2")"
+dups=$(grep -v '^run' "$work/out/results.csv" | cut -d, -f1-5 | sort | uniq -d | head -3)
+[ -z "$dups" ] || fail "results.csv repeats rows (run, seed, noise, method, k): $dups"
 rows=$(cut -d, -f1,2,3 "$work/out/results.csv" | sort -u | grep -vc '^run')
 [ "$rows" -eq 6 ] || fail "results.csv has $rows (run, seed, noise) groups, expected 6 (4 runs + a's noise-1 evals)"
 # Shards that finish together both gather results.csv: neither may fail (they once shared a temp file).

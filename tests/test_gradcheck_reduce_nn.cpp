@@ -46,6 +46,21 @@ TEST_CASE("gradcheck: layer_norm (x, gamma, beta), including a large row mean", 
   CHECK_GRADS([](const V& v) { return ag::layer_norm(v[0], v[1], v[2], 1e-5); }, shifted, g, b);
 }
 
+TEST_CASE("max on ties: the value, and the gradient to the first maximum only", "[reduce]") {
+  TensorD x = TensorD::from_vector({2, 4}, {1, 3, 3, 2, 5, 5, 5, 0});
+  x.requires_grad_();
+  const TensorD y = ag::max(x, 1);
+  CHECK(y.to_vector() == std::vector<double>{3, 5});
+  ag::sum(y * TensorD::from_vector({2}, {2, 7})).backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{0, 2, 0, 0, 7, 0, 0, 0});
+}
+
+TEST_CASE("gradcheck: masked_fill alone, where a leak into masked positions would show", "[gradcheck][nn]") {
+  const ag::Mask m = ag::causal_mask(4);
+  // No softmax after it: a gradient that leaked into the masked positions would change the result.
+  CHECK_GRADS([&m](const V& v) { return ag::masked_fill(v[0], m, 0.5) * v[1]; }, randd({2, 4, 4}, 9), randd({4, 4}, 10));
+}
+
 TEST_CASE("gradcheck: masked_fill with a broadcast causal mask", "[gradcheck][nn]") {
   const ag::Mask m = ag::causal_mask(4);
   CHECK_GRADS([&m](const V& v) { return ag::softmax(ag::masked_fill(v[0], m, -1e9), -1); }, randd({2, 4, 4}, 8));

@@ -70,6 +70,15 @@ TEST_CASE("the PL terms are a probability: they sum to 1 over all orders", "[lab
   CHECK_THAT(total, WithinAbs(1.0, 1e-12));
 }
 
+TEST_CASE("pl_loss is a PL probability: over both orders of two rewards, exp(-loss) sums to 1", "[lab][loss]") {
+  // N = 3: only position n = 2 counts, and it ranks responses 0 and 1 by their rewards.
+  const TensorD pred = randd({1, 3, 4}, 8), ys = randd({1, 3, 4}, 9);
+  const TensorD up = TensorD::from_vector({1, 3}, {0.2, 0.7, 0.5}), down = TensorD::from_vector({1, 3}, {0.7, 0.2, 0.5});
+  const double total = std::exp(-lab::pl_loss(pred, ys, up).item()) + std::exp(-lab::pl_loss(pred, ys, down).item());
+  CHECK_THAT(total, WithinAbs(1.0, 1e-12));
+  CHECK(lab::pl_loss(pred, ys, up).item() != lab::pl_loss(pred, ys, down).item());  // the order matters
+}
+
 TEST_CASE("BT equals PL for two responses", "[lab][loss]") {
   // N = 3: only position n = 2 counts, and it has seen exactly two responses.
   const TensorD pred = randd({4, 3, 5}, 4), ys = randd({4, 3, 5}, 5), rs = uniformd({4, 3}, 6, 0, 1);

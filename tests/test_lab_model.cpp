@@ -115,6 +115,7 @@ TEST_CASE("bad configurations are errors naming the field", "[lab][errors]") {
 }
 
 TEST_CASE("a model's output and every gradient are bitwise equal with 1 and 2 threads (fused blocks)", "[lab][threads]") {
+  REQUIRE_TWO_THREADS_OR_SKIP();
   ModelConfig c = tiny(nn::AttentionKind::Softmax, true, true);
   c.n_dims = 5, c.n_points = 20, c.n_embd = 32, c.n_head = 2;  // 64 sequences: 3840 rows, tiled GEMMs
   auto run = [&](int threads) {

@@ -51,8 +51,39 @@ TEST_CASE("train then evaluate a tiny run: every method, every k, a CSV", "[lab]
   REQUIRE(curves.size() == 6);
   for (const auto& c : curves) {
     INFO(c.method);
-    CHECK(c.mean.size() == 4);  // k = 1..N-1
-    for (double m : c.mean) CHECK((m >= -1e-12 && m <= 2.0));
+    REQUIRE(c.mean.size() == 4);  // k = 1..N-1
+    for (std::size_t i = 0; i < 4; ++i) CHECK((c.mean[i] >= -1e-12 && c.mean[i] <= 2.0 && c.sem[i] >= 0.0));  // 1 - cos rounds below 0
+  }
+  // The exact solution is exact from two responses on; with one response seen, every baseline
+  // answers that response.
+  const auto by_name = [&](const std::string& m) {
+    for (const auto& c : curves)
+      if (c.method == m) return c;
+    FAIL("no curve " << m);
+    return curves[0];
+  };
+  for (std::size_t i = 1; i < 4; ++i) CHECK(by_name("exact").mean[i] < 1e-9);
+  CHECK(by_name("best_response").mean[0] == by_name("mean_response").mean[0]);
+  // The model's curve, recomputed by hand: the checkpoint's model on the same held-out sequences,
+  // 1 - cos at x-token k, averaged in a plain loop.
+  {
+    const lab::TrainedRun run = lab::load_run(dir);
+    ag::Rng data(opt.seed);
+    const auto b = lab::sample_batch<double>(run.cfg.task, opt.sequences, data);
+    const ag::TensorD pred = lab::model_answers(*run.model, b);  // (16, 5, 5)
+    const std::size_t N = 5, d = 5;
+    for (std::size_t k = 1; k < N; ++k) {
+      double mean = 0;
+      for (std::size_t s = 0; s < opt.sequences; ++s) {
+        double dot = 0, pp = 0, yy = 0;
+        for (std::size_t i = 0; i < d; ++i) {
+          const double p = pred.data()[(s * N + k) * d + i], y = b.ystar.data()[s * d + i];
+          dot += p * y, pp += p * p, yy += y * y;
+        }
+        mean += (1 - dot / std::sqrt(pp * yy)) / static_cast<double>(opt.sequences);
+      }
+      CHECK_THAT(by_name("model").mean[k - 1], Catch::Matchers::WithinAbs(mean, 1e-9));
+    }
   }
   lab::write_csv(dir + "/eval.csv", curves, 16);
   std::ifstream csv(dir + "/eval.csv");

@@ -95,8 +95,10 @@ TEST_CASE("fused pre-LN Block equals the Block run module by module, values and 
         return r;
       };
       const auto fused = run(true), composed = run(false);
+      REQUIRE(fused.size() == composed.size());
       for (std::size_t i = 0; i < fused.size(); ++i) {
         INFO("output, dx, then the parameters' gradients: #" << i);
+        REQUIRE(fused[i].size() == composed[i].size());
         for (std::size_t k = 0; k < fused[i].size(); ++k) CHECK_THAT(fused[i][k], Catch::Matchers::WithinAbs(composed[i][k], 1e-12));
       }
     }
@@ -121,7 +123,10 @@ TEST_CASE("fused attention equals the composition of primitive ops, values and g
           return r;
         };
         const auto fused = run(true), composed = run(false);
-        for (std::size_t i = 0; i < fused.size(); ++i)
+        REQUIRE(fused.size() == composed.size());
+        for (std::size_t i = 0; i < fused.size(); ++i) {
+          REQUIRE(fused[i].size() == composed[i].size());
           for (std::size_t k = 0; k < fused[i].size(); ++k) CHECK_THAT(fused[i][k], Catch::Matchers::WithinAbs(composed[i][k], 1e-12));
+        }
       }
 }

@@ -35,6 +35,7 @@ Run run_with_threads(int threads) {
 }  // namespace
 
 TEST_CASE("1 and 2 threads give bitwise identical values and gradients", "[threads]") {
+  REQUIRE_TWO_THREADS_OR_SKIP();
   const Run one = run_with_threads(1), two = run_with_threads(2);
   CHECK(one.loss == two.loss);
   for (std::size_t i = 0; i < one.grads.size(); ++i) {

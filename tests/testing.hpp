@@ -3,8 +3,12 @@
 #pragma once
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -33,6 +37,31 @@ inline TensorF randf(const ag::Shape& s, std::uint64_t seed, double scale = 1.0)
   ag::Rng rng(seed);
   return ag::randn<float>(s, rng, scale);
 }
+
+// Whether work cut into chunks by ag::parallel_chunks really ran on two threads once the thread count
+// is 2: a 1-vs-2-threads test compares nothing on a host that runs everything on one thread.
+inline bool two_threads_run() {
+  ag::set_num_threads(2);
+  std::mutex m;
+  std::set<std::thread::id> ids;
+  ag::parallel_chunks(64, 1, [&](std::size_t, std::size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // long enough for the second worker to join
+    std::lock_guard<std::mutex> lock(m);
+    ids.insert(std::this_thread::get_id());
+  });
+  ag::set_num_threads(0);
+  return ids.size() >= 2;
+}
+
+// Requires two threads, or says the test is skipped and why (on a one-CPU host).
+#define REQUIRE_TWO_THREADS_OR_SKIP()                                                          \
+  do {                                                                                          \
+    if (std::thread::hardware_concurrency() < 2) {                                             \
+      WARN("skipped: this host has one CPU, so 1 and 2 threads cannot be compared");           \
+      return;                                                                                   \
+    }                                                                                           \
+    REQUIRE(agtest::two_threads_run());                                                         \
+  } while (0)
 
 // A directory of its own per test case, removed before and after: ctest runs test cases as
 // parallel processes.
