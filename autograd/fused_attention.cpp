@@ -5,7 +5,7 @@
 // gradients, the composition matmul -> masked_fill -> softmax -> matmul of reference ops that
 // nn::SelfAttention runs with fused = false. Checked by tests/test_nn_modules.cpp ("fused attention
 // equals the composition of primitive ops", T = 7 and T = 70, three causal row blocks) and by the
-// gradchecks of attention and attention_qkv in tests/test_gradcheck_reduce_nn.cpp.
+// gradchecks of attention and attention_qkv in tests/test_gradcheck_shape.cpp.
 //
 // Per (b, h), with Q, K, V (T, HS), s = 1/sqrt(HS), and M the causal mask (j > i):
 //   S = s · Q Kᵀ               (T, T)

@@ -1,5 +1,6 @@
-// Kernels shared by an op and the fused ops built from it (fused_sublayers.cpp): the tanh-form GELU and
-// its derivative as xtensor expressions, and LayerNorm's row loops. Internal to the engine.
+// Kernels shared by a reference op and the fused ops built from it (fused_sublayers.cpp): the shape
+// checks of linear and LayerNorm, linear's GEMMs, the tanh-form GELU and its derivative as xtensor
+// expressions, and LayerNorm's row loops. Internal to the engine.
 #pragma once
 #include <cmath>
 #include <vector>

@@ -19,8 +19,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors data is li
 template <class T>
 constexpr const char* dtype_name() { return sizeof(T) == 4 ? "F32" : "F64"; }
 
-std::uint64_t fnv1a64(const char* p, std::size_t n) {
-  std::uint64_t h = 1469598103934665603ull;
+// FNV-1a over n bytes, continuing from h (start with the default to hash from scratch).
+std::uint64_t fnv1a64(const char* p, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
   for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
   return h;
 }
@@ -34,23 +34,28 @@ std::uint64_t fnv1a64(const char* p, std::size_t n) {
 template <class T>
 void save_safetensors(const std::string& path, const NamedParams<T>& tensors,
                       const std::map<std::string, std::string>& metadata) {
-  std::string data;
+  // The header first (offsets depend only on sizes; the checksum runs over the tensors in order),
+  // then one buffer holding the whole file: the tensors are copied once.
   json header = json::object();
+  std::size_t bytes_total = 0;
+  std::uint64_t checksum = fnv1a64(nullptr, 0);
   for (const auto& [name, t] : tensors) {
-    const std::size_t begin = data.size(), bytes = t.numel() * sizeof(T);
-    data.append(reinterpret_cast<const char*>(t.data()), bytes);
-    header[name] = {{"dtype", dtype_name<T>()}, {"shape", t.shape()}, {"data_offsets", {begin, begin + bytes}}};
+    const std::size_t bytes = t.numel() * sizeof(T);
+    header[name] = {{"dtype", dtype_name<T>()}, {"shape", t.shape()}, {"data_offsets", {bytes_total, bytes_total + bytes}}};
+    checksum = fnv1a64(reinterpret_cast<const char*>(t.data()), bytes, checksum);
+    bytes_total += bytes;
   }
   json meta = metadata;
-  meta["fnv1a64"] = std::to_string(fnv1a64(data.data(), data.size()));
+  meta["fnv1a64"] = std::to_string(checksum);
   header["__metadata__"] = meta;
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned, as the format advises
   const std::uint64_t hlen = h.size();
 
-  std::string file(reinterpret_cast<const char*>(&hlen), 8);
-  file += h;
-  file += data;
+  std::string file;
+  file.reserve(8 + h.size() + bytes_total);
+  file.append(reinterpret_cast<const char*>(&hlen), 8).append(h);
+  for (const auto& [name, t] : tensors) file.append(reinterpret_cast<const char*>(t.data()), t.numel() * sizeof(T));
   try {
     write_atomically(path, file);
   } catch (const std::runtime_error& e) {

@@ -42,9 +42,8 @@ void write_atomically(const std::string& path, const std::string& bytes) {
 void make_directories(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  // A file in the way is an error here too (ENOTDIR or EEXIST), not a silent success.
   if (ec) throw std::runtime_error("cannot create directory '" + dir + "': " + ec.message());
-  if (!std::filesystem::is_directory(dir, ec))
-    throw std::runtime_error("cannot create directory '" + dir + "': a file of that name is in the way");
 }
 
 bool path_exists(const std::string& path) {

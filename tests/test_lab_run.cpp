@@ -103,3 +103,20 @@ TEST_CASE("evaluating or resuming what is not a run is a clear error", "[lab][ru
   CHECK_FALSE(fs::exists("no_such_run_either/config.yaml"));  // nothing partial left behind
   fs::remove_all("no_such_run_either");
 }
+
+TEST_CASE("a resume drops log lines past the checkpoint, and a line torn by a kill", "[lab][run][resume]") {
+  const std::string dir = "tiny_run_torn_log_dir";
+  fs::remove_all(dir);
+  std::ostringstream progress;
+  lab::RunConfig c = tiny();
+  c.training.train_steps = 10;  // checkpoints at 5 and 10, log lines at 5 and 10
+  lab::train(c, dir, false, progress);
+  std::ofstream(dir + "/log.jsonl", std::ios::app) << "{\"step\":15,\"loss\":0.5}\n{\"step\":17,\"lo";  // torn mid-write
+  c.training.train_steps = 12;
+  CHECK(lab::train(c, dir, true, progress).steps == 12);
+  std::ifstream log(dir + "/log.jsonl");
+  std::vector<std::string> steps;
+  for (std::string line; std::getline(log, line);) steps.push_back(line.substr(0, line.find(',')));
+  CHECK(steps == std::vector<std::string>{"{\"step\":5", "{\"step\":10", "{\"step\":12"});
+  fs::remove_all(dir);
+}

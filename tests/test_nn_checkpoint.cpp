@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "nn/checkpoint.hpp"
+#include "nn/files.hpp"
 #include "testing.hpp"
 
 using namespace agtest;
@@ -93,4 +94,18 @@ TEST_CASE("an unwritable checkpoint path is an error that leaves nothing behind"
   ag::Rng r(1);
   const TinyNet<float> a(2, 8, r);
   CHECK_THROWS_WITH(nn::save_safetensors("no/such/dir/x.safetensors", a.named_parameters()), Contains("cannot create"));
+}
+
+TEST_CASE("a write that fails leaves the old file and no temp file, and a file in the way of a directory is an error",
+          "[nn][files][errors]") {
+  TempDir dir("files_errors_dir");
+  nn::make_directories(dir.path + "/a/b");  // parents too
+  CHECK(std::filesystem::is_directory(dir.path + "/a/b"));
+  nn::write_atomically(dir.path + "/a/f.txt", "old");
+  CHECK_THROWS_WITH(nn::make_directories(dir.path + "/a/f.txt"), Contains("cannot create directory") && Contains("f.txt"));
+  // The target is a directory: the rename fails after the temp file was written.
+  CHECK_THROWS_WITH(nn::write_atomically(dir.path + "/a/b", "new"), Contains("cannot write") && Contains("rename failed"));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path + "/a"), std::filesystem::directory_iterator()) == 2);
+  CHECK(read_file(dir.path + "/a/f.txt") == "old");
+  CHECK_THROWS_WITH(nn::write_atomically(dir.path + "/missing/f.txt", "x"), Contains("cannot create"));
 }

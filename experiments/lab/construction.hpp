@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "experiments/lab/model.hpp"
+#include "nn/block.hpp"
 
 namespace lab {
 

@@ -32,12 +32,14 @@ void prepare_run_dir(const RunConfig& cfg, const std::string& run_dir, bool resu
 }
 
 // On resume, the log keeps only the lines up to the checkpoint's step: later lines belong to work
-// that is about to be redone.
+// that is about to be redone. A line torn by a kill mid-write is not JSON: it is dropped too.
 void truncate_log(const std::string& path, long step) {
   std::ifstream in(path);
   std::string line, kept;
-  while (std::getline(in, line))
-    if (nlohmann::json::parse(line, nullptr, false).value("step", step + 1) <= step) kept += line + "\n";
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("step", step + 1) <= step) kept += line + "\n";
+  }
   nn::write_atomically(path, kept);
 }
 
