@@ -62,6 +62,12 @@ TEST_CASE("config errors name the field and what is allowed", "[lab][config][err
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head=5"}), Contains("model.n_embd (96) must be divisible by model.n_head (5)"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_points=2"}), Contains("model.n_points must be >= 3"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head"}), Contains("must look like section.key=value"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_head=[1"}), Contains("override 'model.n_head=[1': not valid YAML"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"training.threads=1.5"}), Contains("training.threads must be an integer, got 1.5"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"training.threads=300"}), Contains("training.threads must be in [0, 256], got 300"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"training.seed=-1"}), Contains("training.seed must be a non-negative integer"));
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.n_positions=20"}), Contains("model.n_positions is now called model.n_points"));
+  CHECK(lab::parse_config("", {"model.ffn=false", "model.causal=on"}).model.ffn == false);
   CHECK_THROWS_WITH(lab::parse_config("model: [1, 2\n"), Contains("not valid YAML"));
   CHECK_THROWS_WITH(lab::parse_config("- 1\n- 2\n"), Contains("top level must be a mapping"));
   CHECK_THROWS_WITH(lab::load_config("no/such/config.yaml"), Contains("cannot read config file"));

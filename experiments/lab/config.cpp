@@ -97,7 +97,9 @@ struct Reader {
     field = static_cast<F>(v);
   }
   static void read(const std::string& key, const YAML::Node& n, bool& field, OnOff) {
-    read(key, n, field, OneOf<bool>{{{"on", true}, {"off", false}, {"true", true}, {"false", false}}});
+    const std::string v = scalar<std::string>(n, key, "on or off");
+    if (v != "on" && v != "true" && v != "off" && v != "false") bad(key + " must be on or off, got '" + v + "'");
+    field = v == "on" || v == "true";
   }
   static void read(const std::string& key, const YAML::Node& n, std::uint64_t& field, AnySeed) {
     field = scalar<std::uint64_t>(n, key, "a non-negative integer");
