@@ -36,4 +36,25 @@ for i in $(seq 20); do
   wait "$pid" || fail "concurrent shard 0/2: $(tail -2 "$work/log3")"
 done
 "$icalign" sweep --grid "$work/grid.yaml" --shard 2/2 >/dev/null 2>&1 && fail "--shard 2/2 was accepted"
+
+# order: seeds runs every run's first seed first; a run may have its own seeds; out may start with ~/;
+# --runs-dir replaces out and --set reaches every run.
+cat >"$work/seeds.yaml" <<YAML
+base: $config
+out: ~/grid
+order: seeds
+seeds: [1, 2]
+set: [training.train_steps=2]
+runs:
+  a: {seeds: [1, 2, 3]}
+  b: {set: [model.n_head=1], seeds: [1]}
+  c: []
+YAML
+HOME="$work/home" "$icalign" sweep --grid "$work/seeds.yaml" >"$work/log5" 2>&1 || fail "seed-major grid: $(tail -3 "$work/log5")"
+order=$(grep -o '] [a-z]-s[0-9]' "$work/log5" | cut -c3- | tr '\n' ' ')
+[ "$order" = "a-s1 b-s1 c-s1 a-s2 c-s2 a-s3 " ] || fail "order: seeds ran '$order'"
+[ -e "$work/home/grid/b-s1/done" ] || fail "out: ~/grid did not expand to \$HOME/grid"
+"$icalign" sweep --grid "$work/seeds.yaml" --runs-dir "$work/elsewhere" --set training.train_steps=3 >"$work/log6" 2>&1 ||
+  fail "--runs-dir: $(tail -3 "$work/log6")"
+grep -q "train_steps: 3" "$work/elsewhere/c-s2/config.yaml" || fail "--set did not reach the runs"
 echo "sweep: ok"

@@ -10,18 +10,21 @@ namespace cli {
 void add_sweep(CLI::App& app) {
   struct Options {
     std::string grid, shard = "0/1";
+    lab::SweepOptions sweep;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("sweep", "train and evaluate a grid of runs (resumable, shardable); "
                                           "gathers every run's curves into <out>/results.csv");
   cmd->add_option("--grid", o->grid, "grid file (YAML; see experiments/lab/sweep.hpp)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--shard", o->shard, "run only shard i of n: runs whose index mod n is i")->capture_default_str();
+  cmd->add_option("--runs-dir", o->sweep.runs_dir, "where the run directories and results.csv go (default: the grid's out)");
+  cmd->add_option("--set", o->sweep.overrides, "KEY=VALUE overrides for every run, after the grid's (e.g. training.threads=2)");
   cmd->callback([o] {
     int i = 0, n = 1;
     char rest = 0;
     if (std::sscanf(o->shard.c_str(), "%d/%d%c", &i, &n, &rest) != 2)
       throw std::invalid_argument("--shard must look like i/n (e.g. 0/2), got '" + o->shard + "'");
-    const lab::Sweep sweep = lab::load_sweep(o->grid);
+    const lab::Sweep sweep = lab::load_sweep(o->grid, o->sweep);
     const int trained = lab::run_sweep(sweep, i, n, std::cerr);
     std::cout << "sweep: " << trained << " runs trained in this call; " << sweep.runs.size() << " in the grid; results in "
               << sweep.out << "/results.csv\n";

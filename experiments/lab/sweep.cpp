@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -13,7 +14,19 @@
 
 namespace lab {
 
-Sweep load_sweep(const std::string& path) {
+namespace {
+
+// "~/x" -> "$HOME/x", so a grid can keep its runs outside the checkout by default.
+std::string expand_home(const std::string& path) {
+  if (path.rfind("~/", 0) != 0) return path;
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == 0) throw std::runtime_error("'" + path + "' starts with ~/ but HOME is not set");
+  return std::string(home) + path.substr(1);
+}
+
+}  // namespace
+
+Sweep load_sweep(const std::string& path, const SweepOptions& options) {
   YAML::Node g;
   try {
     g = YAML::LoadFile(path);
@@ -21,30 +34,67 @@ Sweep load_sweep(const std::string& path) {
     throw std::runtime_error("sweep grid '" + path + "': " + e.what());
   }
   auto fail = [&](const std::string& what) { throw std::invalid_argument("sweep grid '" + path + "': " + what); };
+  if (!g.IsMap()) fail("must be a map of base, out, seeds, set, runs, eval_noise, order");
   for (const auto& kv : g) {
     const auto key = kv.first.as<std::string>();
-    if (key != "base" && key != "out" && key != "seeds" && key != "set" && key != "runs" && key != "eval_noise")
-      fail("unknown key '" + key + "' (allowed: base, out, seeds, set, runs, eval_noise)");
+    if (key != "base" && key != "out" && key != "seeds" && key != "set" && key != "runs" && key != "eval_noise" &&
+        key != "order")
+      fail("unknown key '" + key + "' (allowed: base, out, seeds, set, runs, eval_noise, order)");
   }
   if (!g["base"]) fail("'base' (the config every run starts from) is missing");
   if (!g["runs"] || !g["runs"].IsMap() || g["runs"].size() == 0) fail("'runs' must map run names to override lists");
-  Sweep s{g["base"].as<std::string>(), g["out"] ? g["out"].as<std::string>() : "runs/sweep", {}};
+  const std::string order = g["order"] ? g["order"].as<std::string>() : "runs";
+  if (order != "runs" && order != "seeds") fail("'order' must be runs (each run's seeds together) or seeds (every run's first seed first), got '" + order + "'");
+  Sweep s{g["base"].as<std::string>(), "", {}};
+  s.out = expand_home(!options.runs_dir.empty() ? options.runs_dir : g["out"] ? g["out"].as<std::string>() : "runs/sweep");
   const auto seeds = g["seeds"] ? g["seeds"].as<std::vector<std::uint64_t>>() : std::vector<std::uint64_t>{0};
   if (seeds.empty()) fail("'seeds' is empty");
-  const auto common = g["set"] ? g["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  auto common = g["set"] ? g["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  common.insert(common.end(), options.overrides.begin(), options.overrides.end());
+
+  // A run is `name: [overrides]`, or `name: {set: [overrides], seeds: [its own seeds]}`.
+  struct Entry {
+    std::string run;
+    std::vector<std::string> own;
+    std::vector<std::uint64_t> seeds;
+  };
+  std::vector<Entry> entries;
   for (const auto& kv : g["runs"]) {
-    const auto run = kv.first.as<std::string>();
-    if (run.empty() || run.find_first_of("/ ") != std::string::npos) fail("run name '" + run + "' must be a plain word");
-    const auto own = kv.second.IsNull() ? std::vector<std::string>{} : kv.second.as<std::vector<std::string>>();
-    const auto noise = g["eval_noise"] && g["eval_noise"][run] ? g["eval_noise"][run].as<std::vector<double>>()
-                                                               : std::vector<double>{};
-    for (auto seed : seeds) {
-      SweepRun r{run + "-s" + std::to_string(seed), run, "", seed, common, noise};
-      r.dir = s.out + "/" + r.name;
-      r.overrides.insert(r.overrides.end(), own.begin(), own.end());
-      r.overrides.push_back("training.seed=" + std::to_string(seed));
-      load_config(s.base, r.overrides);  // every run's config is checked before any run starts
-      s.runs.push_back(std::move(r));
+    Entry e{kv.first.as<std::string>(), {}, seeds};
+    if (e.run.empty() || e.run.find_first_of("/ ") != std::string::npos) fail("run name '" + e.run + "' must be a plain word");
+    const YAML::Node v = kv.second;
+    if (v.IsMap()) {
+      for (const auto& f : v) {
+        const auto key = f.first.as<std::string>();
+        if (key != "set" && key != "seeds") fail("run '" + e.run + "': unknown key '" + key + "' (allowed: set, seeds)");
+      }
+      if (v["set"]) e.own = v["set"].as<std::vector<std::string>>();
+      if (v["seeds"]) e.seeds = v["seeds"].as<std::vector<std::uint64_t>>();
+      if (e.seeds.empty()) fail("run '" + e.run + "': 'seeds' is empty");
+    } else if (!v.IsNull()) {
+      e.own = v.as<std::vector<std::string>>();
+    }
+    entries.push_back(std::move(e));
+  }
+  auto add = [&](const Entry& e, std::uint64_t seed) {
+    const auto noise = g["eval_noise"] && g["eval_noise"][e.run] ? g["eval_noise"][e.run].as<std::vector<double>>()
+                                                                 : std::vector<double>{};
+    SweepRun r{e.run + "-s" + std::to_string(seed), e.run, "", seed, common, noise};
+    r.dir = s.out + "/" + r.name;
+    r.overrides.insert(r.overrides.end(), e.own.begin(), e.own.end());
+    r.overrides.push_back("training.seed=" + std::to_string(seed));
+    load_config(s.base, r.overrides);  // every run's config is checked before any run starts
+    s.runs.push_back(std::move(r));
+  };
+  if (order == "runs") {
+    for (const Entry& e : entries)
+      for (auto seed : e.seeds) add(e, seed);
+  } else {
+    for (std::size_t i = 0;; ++i) {  // the i-th seed of every run, then the (i+1)-th
+      bool any = false;
+      for (const Entry& e : entries)
+        if (i < e.seeds.size()) add(e, e.seeds[i]), any = true;
+      if (!any) break;
     }
   }
   return s;

@@ -9,9 +9,12 @@
 //   runs:                                      # name: overrides of that run
 //     default: []
 //     depth1: [model.n_layer=1]
+//     heads6: {set: [model.n_head=6], seeds: [1]}   # a run with its own seeds
 //   eval_noise: {default: [0, 0.25, 0.5, 0.75, 1]}   # extra reward-noise evaluations, per run name
+//   order: runs                                # or seeds: every run's first seed before any second
 //
-// Run i (in file order, seeds innermost) belongs to shard i mod n. A run whose directory holds
+// `out` may start with ~/ (the home directory): long grids keep their runs outside the checkout.
+// Run i (in file order, seeds innermost unless order: seeds) belongs to shard i mod n. A run whose directory holds
 // `done` is skipped; one with a checkpoint but no `done` is resumed; otherwise it starts afresh.
 // So several processes (or machines sharing the directory) can run disjoint shards, and any of
 // them can be killed and restarted.
@@ -43,8 +46,14 @@ struct Sweep {
   std::vector<SweepRun> runs;
 };
 
+// What the command line may change in a grid.
+struct SweepOptions {
+  std::string runs_dir;                // replaces the grid's `out` when not empty
+  std::vector<std::string> overrides;  // appended to every run's overrides (e.g. training.threads=2)
+};
+
 // Parses and checks the grid (unknown keys, a missing base, an empty grid: errors naming the field).
-Sweep load_sweep(const std::string& path);
+Sweep load_sweep(const std::string& path, const SweepOptions& options = {});
 
 // Runs the runs of shard `shard` of `shards`; writes <out>/results.csv (all finished runs, every
 // shard's) after each run. Returns the number of runs this call trained.
