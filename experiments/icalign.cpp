@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "experiments/cli/commands.hpp"
+#include "experiments/lab/interrupts.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"icalign: train transformers on in-context alignment (Wang et al., NeurIPS 2024)"};
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const lab::Interrupted& e) {
+    std::cerr << "icalign: " << e.what() << "\n";
+    return 128 + e.signal;
   } catch (const std::exception& e) {
     std::cerr << "icalign: error: " << e.what() << "\n";
     return 1;

@@ -2,6 +2,7 @@
 // named_parameters(), zero_grad, parameter count. (No train/eval mode: no layer here behaves
 // differently in training, there is no dropout or batch norm.)
 #pragma once
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,5 +56,19 @@ class Module {
   std::vector<std::pair<std::string, ag::Tensor<T>>> params_;
   std::vector<std::pair<std::string, Module*>> children_;
 };
+
+// The name of the first parameter whose value (or, with of_gradients, whose gradient) holds a NaN
+// or an infinity; "" when every one is finite. Parameters without a gradient count as finite.
+template <class T>
+std::string first_nonfinite(const std::vector<std::pair<std::string, ag::Tensor<T>>>& params, bool of_gradients) {
+  for (const auto& [name, p] : params) {
+    if (of_gradients && !p.has_grad()) continue;
+    const ag::Tensor<T> t = of_gradients ? p.grad() : p;
+    const T* x = t.data();
+    for (std::size_t i = 0, n = t.numel(); i < n; ++i)
+      if (!std::isfinite(x[i])) return name;
+  }
+  return "";
+}
 
 }  // namespace nn

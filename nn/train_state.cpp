@@ -24,6 +24,9 @@ std::string training_state_dir(const std::string& dir) {
 template <class T>
 void save_training_state(const std::string& dir, const Module<T>& model, const Optimizer<T>& opt,
                          const ag::Rng& data_rng, const Metadata& metadata) {
+  const std::string bad = first_nonfinite(model.named_parameters(), /*of_gradients=*/false);
+  if (!bad.empty())
+    throw CheckpointError("checkpoint " + dir + ": parameter '" + bad + "' holds a NaN or an infinity; not saved, the last checkpoint stays");
   const std::string fresh = dir + ".new", old = dir + ".old";
   std::error_code ec;
   fs::remove_all(fresh, ec);
@@ -49,7 +52,7 @@ void save_training_state(const std::string& dir, const Module<T>& model, const O
 
 template <class T>
 long load_training_state(const std::string& dir_in, const Module<T>& model, Optimizer<T>& opt, ag::Rng& data_rng,
-                         const Metadata& metadata) {
+                         const Metadata& metadata, Metadata* saved_metadata) {
   std::string dir = training_state_dir(dir_in);
   if (dir.empty()) dir = dir_in;  // nothing complete: loading reports what is missing
   const std::string opt_path = dir + "/optimizer.safetensors";
@@ -89,13 +92,15 @@ long load_training_state(const std::string& dir_in, const Module<T>& model, Opti
   const long step = std::stol(meta["step"]);
   opt.set_steps(step);
   data_rng = rng_check;
+  if (saved_metadata != nullptr) *saved_metadata = meta;
   return step;
 }
 
 #define NN_INSTANTIATE(T)                                                                                        \
   template void save_training_state(const std::string&, const Module<T>&, const Optimizer<T>&, const ag::Rng&,       \
                                     const Metadata&);                                                                \
-  template long load_training_state(const std::string&, const Module<T>&, Optimizer<T>&, ag::Rng&, const Metadata&);
+  template long load_training_state(const std::string&, const Module<T>&, Optimizer<T>&, ag::Rng&, const Metadata&, \
+                                    Metadata*);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
 

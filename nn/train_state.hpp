@@ -21,16 +21,18 @@ using Metadata = std::map<std::string, std::string>;
 // of an interrupted save), or "" when there is none.
 std::string training_state_dir(const std::string& dir);
 
-// `metadata` describes the model (its config): load_training_state requires the same entries.
+// `metadata` describes the model (its config): load_training_state requires the same entries; other
+// entries are the caller's to keep (see saved_metadata below). Throws CheckpointError, writing
+// nothing, if a parameter holds a NaN or an infinity: a checkpoint is always a state to resume from.
 template <class T>
 void save_training_state(const std::string& dir, const Module<T>& model, const Optimizer<T>& opt,
                          const ag::Rng& data_rng, const Metadata& metadata);
 
-// Restores model, optimizer and RNG; returns the step to continue from. Throws CheckpointError if
-// the directory, a file, an entry of `metadata` or the optimizer kind does not match; then nothing
-// has been changed.
+// Restores model, optimizer and RNG; returns the step to continue from, and every saved metadata
+// entry in *saved_metadata if given. Throws CheckpointError if the directory, a file, an entry of
+// `metadata` or the optimizer kind does not match; then nothing has been changed.
 template <class T>
 long load_training_state(const std::string& dir, const Module<T>& model, Optimizer<T>& opt, ag::Rng& data_rng,
-                         const Metadata& metadata);
+                         const Metadata& metadata, Metadata* saved_metadata = nullptr);
 
 }  // namespace nn

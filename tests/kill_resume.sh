@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A training run killed with SIGKILL mid-run and restarted with --resume must end bit-identical to an
-# uninterrupted run with the same seed: same final weights, optimizer state and logged losses.
+# uninterrupted run with the same seed: same final weights, optimizer state and logged losses. So
+# must one stopped by Ctrl-C (SIGINT) or SIGTERM, which checkpoints the step it stopped at and exits
+# with 128 + the signal, and one hit by two Ctrl-C in a row (the second exits at once).
 set -euo pipefail
 icalign=$1 config=$2
 work=$(mktemp -d)
@@ -36,5 +38,31 @@ for f in model optimizer; do
   cmp "$work/straight/checkpoint/$f.safetensors" "$work/killed/checkpoint/$f.safetensors"
 done
 losses() { sed 's/,"elapsed_s".*//' "$1"; }
-diff <(losses "$work/straight/log.jsonl") <(losses "$work/killed/log.jsonl")
+same_as_straight() {  # $1 = run directory
+  for f in model optimizer; do
+    cmp "$work/straight/checkpoint/$f.safetensors" "$1/checkpoint/$f.safetensors"
+  done
+  diff <(losses "$work/straight/log.jsonl") <(losses "$1/log.jsonl")
+}
+same_as_straight "$work/killed"
 echo "resumed run is bit-identical to the uninterrupted one (weights, optimizer state, $(wc -l < "$work/killed/log.jsonl") log lines)"
+
+for signals in INT TERM "INT INT"; do
+  run="$work/signal-${signals// /-}"
+  "$icalign" train "${args[@]}" --run "$run" >/dev/null 2>"$run.err" &
+  pid=$!
+  for _ in $(seq 1 2000); do [ -e "$run/checkpoint" ] && break; sleep 0.01; done
+  sleep 0.1
+  for s in $signals; do kill -s "$s" "$pid"; done
+  status=0
+  wait "$pid" || status=$?
+  expected=130; [ "$signals" = TERM ] && expected=143
+  [ "$status" -eq "$expected" ] || { echo "FAILED: SIG$signals: exit status $status, expected $expected"; cat "$run.err"; exit 1; }
+  if [ "$signals" != "INT INT" ]; then  # one signal: the step it stopped at is checkpointed and named
+    grep -q "interrupted at step [0-9]* of 3000; the training state is saved" "$run.err" ||
+      { echo "FAILED: SIG$signals: no 'interrupted at step' message"; cat "$run.err"; exit 1; }
+  fi
+  "$icalign" train "${args[@]}" --run "$run" --resume >/dev/null 2>"$run.resume.err"
+  same_as_straight "$run"
+  echo "SIG$signals: exit $status, $(sed -n 's/^resumed .* \(at step [0-9]*\)$/resumed \1/p' "$run.resume.err"), bit-identical"
+done

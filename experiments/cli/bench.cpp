@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "autograd/blas.hpp"
+#include "experiments/lab/child_process.hpp"
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/losses.hpp"
 #include "experiments/lab/task.hpp"
@@ -115,20 +116,23 @@ struct TorchTiming {
 };
 TorchTiming time_torch(const std::string& config, int threads, int steps, int warmup) {
   TorchTiming r;
-  auto run = [&](const std::string& extra, double& seconds, double* rss) {
-    const std::string cmd = "OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 /usr/bin/python3 '" AG_SOURCE_DIR
-                            "/../shared/reference/icalign_torch.py' bench --config " + config + " --threads " +
-                            std::to_string(threads) + " --steps " + std::to_string(steps) + " --warmup " +
-                            std::to_string(warmup) + extra + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return false;
-    char buf[4096];
-    std::string out;
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    const int status = pclose(p);
+  auto run = [&](const std::vector<std::string>& extra, double& seconds, double* rss) {
+    std::vector<std::string> argv{"/usr/bin/python3", AG_SOURCE_DIR "/../shared/reference/icalign_torch.py",
+                                  "bench", "--config", config, "--threads", std::to_string(threads),
+                                  "--steps", std::to_string(steps), "--warmup", std::to_string(warmup)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    lab::ChildResult child;
+    try {
+      child = lab::run_child(argv, {"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4"});
+    } catch (const std::exception& e) {
+      r.note = e.what();
+      return false;
+    }
+    const std::string& out = child.output;
+    const int status = child.exit_status;
     const auto at = out.find("median=");
     if (status != 0 || at == std::string::npos) {
-      r.note = out.substr(out.size() > 300 ? out.size() - 300 : 0);
+      r.note = "exit status " + std::to_string(status) + ": " + lab::last_lines(out, 4);
       return false;
     }
     seconds = std::stod(out.substr(at + 7));
@@ -136,7 +140,7 @@ TorchTiming time_torch(const std::string& config, int threads, int steps, int wa
     if (rss && rs != std::string::npos) *rss = std::stod(out.substr(rs + 4));
     return true;
   };
-  r.ok = run("", r.step, &r.rss_mb) && run(" --forward-only", r.forward_only, nullptr);
+  r.ok = run({}, r.step, &r.rss_mb) && run({"--forward-only"}, r.forward_only, nullptr);
   return r;
 }
 

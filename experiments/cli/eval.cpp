@@ -3,6 +3,7 @@
 
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/evaluate.hpp"
+#include "experiments/lab/trainer.hpp"
 
 namespace cli {
 
@@ -23,6 +24,7 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--gd-steps", o->eval.gd.steps, "steps of the GD baseline")->check(CLI::Range(0, 100000));
   cmd->add_flag("--gd-plain", o->gd_plain, "plain gradient descent instead of Adam for the GD baseline");
   cmd->callback([o] {
+    const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign eval");
     lab::EvalOptions opt = o->eval;
     opt.gd.adam = !o->gd_plain;
     std::vector<double> noises = o->noises;

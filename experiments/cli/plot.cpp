@@ -1,17 +1,23 @@
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 
+#include "experiments/lab/child_process.hpp"
 #include "experiments/cli/commands.hpp"
 
 namespace cli {
 
 void run_plot_script(const std::string& script, const std::vector<std::string>& files) {
-  std::string cmd = "/usr/bin/python3 '" AG_SOURCE_DIR "/experiments/" + script + "'";
-  for (const auto& f : files) cmd += " '" + f + "'";
-  std::fflush(stdout);  // our table first, then the script's output
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("plotting failed (is python3-matplotlib installed?)");
+  std::vector<std::string> argv{"/usr/bin/python3", AG_SOURCE_DIR "/experiments/" + script};
+  argv.insert(argv.end(), files.begin(), files.end());
+  const lab::ChildResult r = lab::run_child(argv);
+  if (r.exit_status != 0) {
+    const bool no_matplotlib = r.output.find("No module named 'matplotlib'") != std::string::npos;
+    throw std::runtime_error("plotting failed: experiments/" + script + " exited with status " +
+                             std::to_string(r.exit_status) + (no_matplotlib ? " (install python3-matplotlib)" : "") +
+                             ":\n" + lab::last_lines(r.output, 6));
+  }
+  std::cout << r.output << std::flush;
 }
 
 void add_plot(CLI::App& app) {

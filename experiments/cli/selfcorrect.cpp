@@ -4,6 +4,7 @@
 
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/self_correction.hpp"
+#include "experiments/lab/trainer.hpp"
 
 namespace cli {
 
@@ -25,6 +26,7 @@ void add_selfcorrect(CLI::App& app) {
   cmd->add_option("--sequences", o->sc.sequences, "held-out sequences")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--seed", o->sc.seed, "seed of the sequences and the critic's noise")->capture_default_str();
   cmd->callback([o] {
+    const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign selfcorrect");
     const auto curves = lab::self_correction(o->run, o->sc, std::cerr);
     const std::string path = o->run + "/selfcorrect.csv";
     lab::write_rounds_csv(path, curves, o->sc.sequences);

@@ -30,6 +30,7 @@ void add_train(CLI::App& app) {
       run = "runs/" + o->config.substr(start, dot == std::string::npos || dot < start ? std::string::npos : dot - start);
     }
     std::cerr << "BLAS: " << ag::blas::config() << "\n";
+    const nn::DirectoryLock lock = lab::lock_run_dir(run, "icalign train");
     const auto r = lab::train(cfg, run, o->resume, std::cerr);
     std::cout << "trained " << r.steps << " steps; final loss " << r.last_loss << "; run in " << run << "\n";
   });

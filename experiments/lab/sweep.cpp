@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -112,6 +113,14 @@ int run_sweep(const Sweep& sweep, int shard, int shards, std::ostream& progress)
       progress << "[" << i + 1 << "/" << sweep.runs.size() << "] " << r.name << ": done, skipped\n";
       continue;
     }
+    std::optional<nn::DirectoryLock> lock;
+    try {
+      lock.emplace(lock_run_dir(r.dir, "icalign sweep, run " + r.name));
+    } catch (const nn::DirectoryBusy& busy) {
+      progress << "[" << i + 1 << "/" << sweep.runs.size() << "] " << r.name << ": skipped, " << busy.what() << "\n";
+      continue;
+    }
+    if (nn::path_exists(r.dir + "/done")) continue;  // finished while we waited for the lock
     const bool resume = !nn::training_state_dir(r.dir + "/checkpoint").empty();
     progress << "[" << i + 1 << "/" << sweep.runs.size() << "] " << r.name << (resume ? ": resuming\n" : ": training\n");
     train(load_config(sweep.base, r.overrides), r.dir, resume, progress);

@@ -1,6 +1,8 @@
 #include "experiments/lab/trainer.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +10,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "experiments/lab/interrupts.hpp"
 #include "experiments/lab/losses.hpp"
 #include "experiments/lab/model.hpp"
 #include "nn/files.hpp"
@@ -23,10 +26,6 @@ void prepare_run_dir(const RunConfig& cfg, const std::string& run_dir, bool resu
     throw std::runtime_error("run directory '" + run_dir + "' already holds a checkpoint: pass --resume to continue it, "
                              "or choose another directory");
   if (resume && !has_checkpoint) throw std::runtime_error("cannot resume: '" + run_dir + "' has no checkpoint");
-  // Only the run directory itself is created: a missing parent is more likely a typo than a wish.
-  const std::string parent = std::filesystem::path(run_dir).parent_path().string();
-  if (!parent.empty() && !nn::path_exists(parent))
-    throw std::runtime_error("cannot create run directory '" + run_dir + "': '" + parent + "' does not exist");
   nn::make_directories(run_dir);
   nn::write_atomically(run_dir + "/config.yaml", cfg.to_yaml());
 }
@@ -102,9 +101,42 @@ class Log {
   std::ofstream out_;
 };
 
+// The losses summed since the last log line. A checkpoint between log lines (one written on
+// Ctrl-C) keeps them, exactly (as hex floats), so the resumed run's next log line is the same.
+struct PartialLoss {
+  double sum = 0;
+  long count = 0;
+  nn::Metadata into(nn::Metadata meta) const {
+    char hex[64];
+    std::snprintf(hex, sizeof hex, "%a", sum);
+    meta["log.loss_sum"] = hex;
+    meta["log.loss_count"] = std::to_string(count);
+    return meta;
+  }
+  static PartialLoss from(const nn::Metadata& saved) {
+    PartialLoss p;
+    const auto sum = saved.find("log.loss_sum"), count = saved.find("log.loss_count");
+    if (sum != saved.end() && count != saved.end()) p.sum = std::strtod(sum->second.c_str(), nullptr), p.count = std::stol(count->second);
+    return p;
+  }
+};
+
 bool due(long step, long every, long total) { return step % every == 0 || step == total; }
 
 }  // namespace
+
+nn::DirectoryLock lock_run_dir(const std::string& run_dir, const std::string& task) {
+  const std::string parent = std::filesystem::path(run_dir).parent_path().string();
+  if (!parent.empty() && !nn::path_exists(parent))
+    throw std::runtime_error("cannot create run directory '" + run_dir + "': '" + parent + "' does not exist");
+  nn::make_directories(run_dir);
+  return nn::DirectoryLock(run_dir, task);
+}
+
+nn::DirectoryLock lock_existing_run(const std::string& run_dir, const std::string& task) {
+  load_run_config(run_dir);  // "... is not a run directory" before anything else
+  return nn::DirectoryLock(run_dir, task);
+}
 
 TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress) {
   cfg.validate();
@@ -118,36 +150,57 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
   nn::Adam<float> opt(model.named_parameters(), tc.learning_rate);
   const nn::Metadata meta = cfg.model.to_metadata();
   const Batch<float> held_out = sample_batch<float>(cfg.task, 256, rng.eval);
-  long step = 0;
+  long step = 0, saved_step = 0;
+  PartialLoss loss;
   if (resume) {
-    step = nn::load_training_state(ckpt, model, opt, rng.data, meta);
+    nn::Metadata saved;
+    step = saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);
+    loss = PartialLoss::from(saved);
     truncate_log(log_path, step);
     progress << "resumed " << run_dir << " at step " << step << "\n";
   } else {
     nn::write_atomically(log_path, "");
   }
+  auto checkpoint = [&] {
+    nn::save_training_state(ckpt, model, opt, rng.data, loss.into(meta));
+    saved_step = step;
+  };
   Log log(log_path);
   ProgressBar bar(progress, step, tc.train_steps);
-  double loss_sum = 0;
-  long loss_count = 0;
+  const InterruptGuard interrupts;
   TrainResult result;
   while (step < tc.train_steps) {
     const Batch<float> b = sample_batch<float>(cfg.task, tc.batch_size, rng.data);
     const ag::TensorF pred = model(b.xs, b.ys, b.rs);
-    const ag::TensorF loss = tc.bradley_terry ? bt_loss(pred, b.ys, b.rs) : pl_loss(pred, b.ys, b.rs);
+    const ag::TensorF batch_loss = tc.bradley_terry ? bt_loss(pred, b.ys, b.rs) : pl_loss(pred, b.ys, b.rs);
     opt.zero_grad();
-    loss.backward();
+    batch_loss.backward();
+    // A NaN or an infinity stops the run before it reaches the weights; the last checkpoint stays.
+    const double l = batch_loss.item();
+    const std::string bad_grad = nn::first_nonfinite(model.named_parameters(), /*of_gradients=*/true);
+    if (!std::isfinite(l) || !bad_grad.empty())
+      throw std::runtime_error("step " + std::to_string(step + 1) + ": " +
+                               (!std::isfinite(l) ? std::string(std::isnan(l) ? "the loss is NaN" : "the loss is infinite")
+                                                  : "the gradient of '" + bad_grad + "' holds a NaN or an infinity") +
+                               "; training stopped before the update, the checkpoint of step " + std::to_string(saved_step) +
+                               " is intact (a lower training.learning_rate may help)");
     opt.step();
-    ++step, ++loss_count, loss_sum += loss.item();
+    ++step, ++loss.count, loss.sum += l;
     if (due(step, tc.log_every, tc.train_steps)) {
-      result.last_loss = loss_sum / static_cast<double>(loss_count);
+      result.last_loss = loss.sum / static_cast<double>(loss.count);
       log.write({{"step", step}, {"loss", result.last_loss}, {"elapsed_s", bar.elapsed()}});
       bar.show(step, result.last_loss);
-      loss_sum = 0, loss_count = 0;
+      loss = {};
     }
     if (tc.eval_every > 0 && step % tc.eval_every == 0)
       log.write({{"step", step}, {"held_out_error", held_out_error(model, held_out)}});
-    if (due(step, tc.checkpoint_every, tc.train_steps)) nn::save_training_state(ckpt, model, opt, rng.data, meta);
+    if (due(step, tc.checkpoint_every, tc.train_steps)) checkpoint();
+    if (interrupts.caught() != 0 && step < tc.train_steps) {
+      if (saved_step != step) checkpoint();
+      throw Interrupted("interrupted at step " + std::to_string(step) + " of " + std::to_string(tc.train_steps) +
+                            "; the training state is saved in " + ckpt + ": --resume continues from it",
+                        interrupts.caught());
+    }
   }
   progress << "\n";
   result.steps = step;

@@ -4,6 +4,7 @@
 //   log.jsonl          one line per log_every steps: step, loss (mean since the last line), elapsed;
 //                      and, every eval_every steps, the error on 256 held-out sequences
 //   checkpoint/        the latest training state (nn/train_state.hpp), every checkpoint_every steps
+//   lock               held by the one process writing to the run (nn/dir_lock.hpp)
 // A run killed at any moment and restarted with resume = true continues from its last checkpoint
 // and ends bit-identical to an uninterrupted run.
 #pragma once
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "experiments/lab/config.hpp"
+#include "nn/dir_lock.hpp"
 
 namespace lab {
 
@@ -19,6 +21,15 @@ struct TrainResult {
   double last_loss = 0;  // the mean loss over the last log interval
 };
 
+// Creates the run directory if needed (its parent must exist: a missing parent is more likely a
+// typo than a wish) and takes its lock; throws nn::DirectoryBusy naming the holder if another
+// process has it. Whoever writes to a run directory holds this for as long as it writes.
+nn::DirectoryLock lock_run_dir(const std::string& run_dir, const std::string& task);
+
+// The lock of a run directory that must already hold a run (a config.yaml), for eval and selfcorrect.
+nn::DirectoryLock lock_existing_run(const std::string& run_dir, const std::string& task);
+
+// Trains the run in run_dir, whose lock the caller holds.
 TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress);
 
 }  // namespace lab
