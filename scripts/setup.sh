@@ -15,6 +15,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev                      # the icalign program: YAML configs, command line
   python3-matplotlib                                # icalign plot
   libbenchmark-dev                                  # op-level kernel benchmarks (Google Benchmark)
+  clang libclang-rt-14-dev                          # libFuzzer targets of the test suite
 )
 if [ "${1:-}" = "--with-torch" ]; then
   packages+=(python3-torch python3-numpy)

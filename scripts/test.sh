@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: the optimised build, then
-# an AddressSanitizer + UndefinedBehaviorSanitizer build. Exits non-zero on any failure.
+# an AddressSanitizer + UndefinedBehaviorSanitizer build; then fuzzes the file parsers (libFuzzer,
+# clang, 30 s each). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,3 +19,5 @@ run_suite build
 echo "== tests: sanitizer build (ASan + UBSan)"
 # OpenBLAS and TBB are not instrumented; leak checking stays on for our code.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_suite build-sanitize -DAG_SANITIZE=ON
+echo "== fuzzing: the safetensors, config and grid parsers (libFuzzer + ASan + UBSan)"
+CXX=clang++ run_suite build-fuzz -DAG_FUZZ=ON

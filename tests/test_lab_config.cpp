@@ -70,6 +70,9 @@ TEST_CASE("config errors name the field and what is allowed", "[lab][config][err
   CHECK(lab::parse_config("", {"model.ffn=false", "model.causal=on"}).model.ffn == false);
   CHECK_THROWS_WITH(lab::parse_config("model: [1, 2\n"), Contains("not valid YAML"));
   CHECK_THROWS_WITH(lab::parse_config("- 1\n- 2\n"), Contains("top level must be a mapping"));
+  // Found by fuzz_config (tests/fuzz/corpus/config/crash-null-key.yaml): a key that is not a name.
+  CHECK_THROWS_WITH(lab::parse_config("model:\n  ? [a, b]\n  : 1\n"), Contains("line 2 has a list or a map as a key"));
+  CHECK_THROWS_AS(lab::parse_config("? \n: 1\n"), std::invalid_argument);
   CHECK_THROWS_WITH(lab::load_config("no/such/config.yaml"), Contains("cannot read config file"));
 }
 

@@ -165,6 +165,16 @@ std::string RunConfig::to_yaml() const {
   return os.str();
 }
 
+namespace {
+// A mapping's key as text; keys are plain names, so a list, a map or an empty key is an error.
+std::string key_name(const YAML::Node& key) {
+  if (!key.IsScalar() || key.Scalar().empty())
+    bad("every key must be a plain name (line " + std::to_string(key.Mark().line + 1) + " has " +
+        (key.IsNull() ? "an empty key" : key.IsScalar() ? "an empty key" : "a list or a map as a key") + ")");
+  return key.Scalar();
+}
+}  // namespace
+
 RunConfig parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
@@ -175,9 +185,9 @@ RunConfig parse_config(const std::string& yaml_text, const std::vector<std::stri
   if (!root.IsNull() && !root.IsMap()) bad("the top level must be a mapping of sections (model, task, training)");
   std::map<std::string, YAML::Node> values;  // dotted key -> scalar
   for (const auto& section : root) {
-    const std::string s = section.first.as<std::string>();
+    const std::string s = key_name(section.first);
     if (!section.second.IsMap()) bad("section '" + s + "' must be a mapping");
-    for (const auto& kv : section.second) values[s + "." + kv.first.as<std::string>()] = kv.second;
+    for (const auto& kv : section.second) values[s + "." + key_name(kv.first)] = kv.second;
   }
   for (const auto& o : overrides) {
     const auto eq = o.find('=');
