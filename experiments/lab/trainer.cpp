@@ -1,7 +1,9 @@
 #include "experiments/lab/trainer.hpp"
 
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
@@ -89,15 +91,16 @@ class ProgressBar {
 // log.jsonl: one JSON object a line, flushed as written so a killed run keeps every line.
 class Log {
  public:
-  explicit Log(const std::string& path) : out_(path, std::ios::app) {
+  explicit Log(const std::string& path) : path_(path), out_(path, std::ios::app) {
     if (!out_) throw std::runtime_error("cannot open '" + path + "' for appending");
   }
   void write(const nlohmann::ordered_json& line) {
     out_ << line.dump() << "\n" << std::flush;
-    if (!out_) throw std::runtime_error("cannot write the training log");
+    if (!out_) throw std::runtime_error("cannot append to '" + path_ + "': " + std::strerror(errno));
   }
 
  private:
+  std::string path_;
   std::ofstream out_;
 };
 
