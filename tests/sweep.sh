@@ -37,6 +37,18 @@ for i in $(seq 20); do
 done
 "$icalign" sweep --grid "$work/grid.yaml" --shard 2/2 >/dev/null 2>&1 && fail "--shard 2/2 was accepted"
 
+# The same grid started twice at once (a shard re-run by mistake): each run is trained by one process;
+# the other skips it, naming the holder, and both succeed.
+sed -e "s|out: $work/out|out: $work/twice|" -e "s|training.train_steps=4,|training.train_steps=1500,|" "$work/grid.yaml" >"$work/twice.yaml"
+"$icalign" sweep --grid "$work/twice.yaml" >"$work/twice0" 2>&1 & pid=$!
+sleep 0.3
+"$icalign" sweep --grid "$work/twice.yaml" >"$work/twice1" 2>&1 || fail "the second sweep: $(tail -2 "$work/twice1")"
+wait "$pid" || fail "the first sweep: $(tail -2 "$work/twice0")"
+grep -q "skipped, run directory '$work/twice/a-s1' is in use by pid $pid" "$work/twice1" ||
+  fail "the second sweep did not skip the run the first was training: $(cat "$work/twice1")"
+trained=$(cat "$work/twice0" "$work/twice1" | grep -c ': training$')
+[ "$trained" -eq 4 ] || fail "$trained runs were trained for a grid of 4"
+
 # order: seeds runs every run's first seed first; a run may have its own seeds; out may start with ~/;
 # --runs-dir replaces out and --set reaches every run.
 cat >"$work/seeds.yaml" <<YAML
