@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdlib>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
+#include "autograd/gemm_xsmm.hpp"
 #include "autograd/parallel.hpp"
 
 namespace ag::blas {
@@ -37,7 +41,42 @@ void set_native_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-std::string config() { return openblas_get_config(); }
+namespace {
+std::atomic<int> g_backend{-1};  // -1: not read from AG_GEMM yet
+}  // namespace
+
+Backend backend() {
+  if (g_backend.load() < 0) {
+    const char* env = std::getenv("AG_GEMM");
+    const std::string v = env ? env : "xsmm";
+    if (v != "xsmm" && v != "openblas") throw std::invalid_argument("AG_GEMM must be xsmm or openblas, got '" + v + "'");
+    int expected = -1;
+    g_backend.compare_exchange_strong(expected, static_cast<int>(v == "xsmm" ? Backend::Xsmm : Backend::OpenBLAS));
+  }
+  return static_cast<Backend>(g_backend.load());
+}
+
+void set_backend(Backend b) { g_backend = static_cast<int>(b); }
+
+std::string config() {
+  const std::string openblas = openblas_get_config();
+  if (backend() == Backend::OpenBLAS) return "OpenBLAS (AG_GEMM=openblas): " + openblas;
+  return "libxsmm 1.17 JIT kernels for '" + xsmm::target() + "' (OpenBLAS for shapes without one: " + openblas + ")";
+}
+
+std::string slow_path_warning() {
+  std::string core = openblas_get_corename();
+  for (char& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // OpenBLAS cores with AVX2 kernels or better; anything else on an AVX2 CPU is a fallback.
+  for (const char* fast : {"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids", "excavator"})
+    if (core == fast) return "";
+  if (!__builtin_cpu_supports("avx2")) return "";
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  return std::string("warning: OpenBLAS runs its generic '") + openblas_get_corename() +
+         "' kernels on this CPU (it does not know its model), 2-5x slower than it could: export OPENBLAS_CORETYPE=" +
+         (avx512 ? "SkylakeX" : "Haswell") + (backend() == Backend::OpenBLAS ? ", or use AG_GEMM=xsmm" : "") +
+         (backend() == Backend::Xsmm ? " (only GEMMs without a libxsmm kernel use it)" : "");
+}
 
 void set_untiled(bool on) { g_untiled = on; }
 
@@ -45,6 +84,7 @@ template <>
 void gemm<float>(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
                  std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc) {
   if (M == 0 || N == 0) return;
+  if (backend() == Backend::Xsmm && xsmm::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   ensure_single_threaded();
   cblas_sgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
 }
@@ -53,6 +93,7 @@ template <>
 void gemm<double>(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, double alpha, const double* A,
                   std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc) {
   if (M == 0 || N == 0) return;
+  if (backend() == Backend::Xsmm && xsmm::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   ensure_single_threaded();
   cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
 }

@@ -1,5 +1,8 @@
-// GEMM through OpenBLAS's cblas, row-major. The only file that includes <cblas.h> is blas.cpp
-// (it clashes with xtensor-blas), and nothing here uses xt::linalg::dot (numpy.dot on rank > 2).
+// GEMM, row-major, on one of two backends: libxsmm's JIT kernels (the default: generated for the
+// instruction set the CPU reports, gemm_xsmm.hpp) or OpenBLAS's cblas (the reference, and the
+// fallback for any shape libxsmm has no kernel for). AG_GEMM=openblas|xsmm in the environment
+// chooses at start-up. The only file that includes <cblas.h> is blas.cpp (it clashes with
+// xtensor-blas), and nothing here uses xt::linalg::dot (numpy.dot on rank > 2).
 #pragma once
 #include <cstddef>
 #include <string>
@@ -7,7 +10,7 @@
 namespace ag::blas {
 
 // C (M×N) = alpha · op(A) · op(B) + beta · C, with op(A) M×K and op(B) K×N; lda/ldb/ldc are the
-// row strides of A, B, C as stored. One single-threaded cblas call.
+// row strides of A, B, C as stored. One single-threaded call to the backend.
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
@@ -31,8 +34,17 @@ void gemm_parallel(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std
 // Process-wide; switch it only between ops.
 void set_untiled(bool on);
 
-// OpenBLAS's build string (core, threading); the programs print it so a wrong BLAS is visible.
+enum class Backend { OpenBLAS, Xsmm };
+Backend backend();  // the first call reads AG_GEMM; throws std::invalid_argument on a value not allowed
+// Process-wide, for tests and benchmarks; switch it only between ops.
+void set_backend(Backend b);
+
+// Which backend runs the GEMMs, its instruction set, and OpenBLAS's build string (core, threading);
+// the programs print it so a slow path is visible.
 std::string config();
+// One line when OpenBLAS runs generic kernels (Prescott, Core2, ...) on a CPU with AVX2 or AVX-512,
+// which it does for CPU models it does not know, saying how to fix it; "" otherwise.
+std::string slow_path_warning();
 void set_single_threaded();  // OpenBLAS's own pool off: TBB owns the cores
 // For benchmarks only: OpenBLAS's own pool with n threads, to time its threaded sgemm as the
 // yardstick; call set_single_threaded() afterwards.

@@ -8,7 +8,8 @@ set -euo pipefail
 packages=(
   g++ cmake make
   libxtensor-dev libxtensor-blas-dev libxsimd-dev   # tensors (xsimd: vectorised elementwise math)
-  libopenblas-dev                                   # GEMM; pinned explicitly in CMakeLists.txt
+  libxsmm-dev                                       # GEMM: JIT kernels for the CPU's instruction set
+  libopenblas-dev                                   # GEMM: the reference backend; pinned in CMakeLists.txt
   libtbb-dev                                        # the one owner of parallelism
   catch2                                            # unit tests
   nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)

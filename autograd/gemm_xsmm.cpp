@@ -1,0 +1,78 @@
+#include "autograd/gemm_xsmm.hpp"
+
+#include <libxsmm.h>
+
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+namespace ag::blas::xsmm {
+namespace {
+
+std::once_flag g_init;
+void ensure_init() { std::call_once(g_init, [] { libxsmm_init(); }); }
+
+template <class T>
+using Kernel = std::conditional_t<std::is_same_v<T, float>, libxsmm_smmfunction, libxsmm_dmmfunction>;
+
+// libxsmm caches every kernel it generates by its descriptor: the first call for a shape JITs it
+// (tens of microseconds), later calls find it in a hash table.
+template <class T>
+Kernel<T> dispatch(std::size_t m, std::size_t n, std::size_t k, std::size_t lda, std::size_t ldb, std::size_t ldc,
+                   T beta, int flags) {
+  const libxsmm_blasint m_ = libxsmm_blasint(m), n_ = libxsmm_blasint(n), k_ = libxsmm_blasint(k);
+  const libxsmm_blasint lda_ = libxsmm_blasint(lda), ldb_ = libxsmm_blasint(ldb), ldc_ = libxsmm_blasint(ldc);
+  const T one = 1;
+  if constexpr (std::is_same_v<T, float>)
+    return libxsmm_smmdispatch(m_, n_, k_, &lda_, &ldb_, &ldc_, &one, &beta, &flags, nullptr);
+  else
+    return libxsmm_dmmdispatch(m_, n_, k_, &lda_, &ldb_, &ldc_, &one, &beta, &flags, nullptr);
+}
+
+}  // namespace
+
+template <class T>
+bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+          const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
+  if (K == 0) return false;
+  ensure_init();
+  // Column-major: Cᵀ (N×M) = op(B)ᵀ (N×K) · op(A)ᵀ (K×M). libxsmm 1.17's JIT can transpose its second
+  // operand (our A) but not its first (our B): a transposed B is packed as op(B), K×N, first. That
+  // costs N·K copies against M·N·K multiply-adds.
+  thread_local std::vector<T> packed, product;
+  if (tb) {
+    packed.resize(K * N);
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t k = 0; k < K; ++k) packed[k * N + n] = B[n * ldb + k];
+    B = packed.data(), ldb = N;
+  }
+  // The kernels take alpha = 1 and beta = 0 or 1; other values go through a scratch product.
+  const bool direct = alpha == T(1) && (beta == T(0) || beta == T(1));
+  const Kernel<T> kernel = dispatch<T>(N, M, K, ldb, lda, direct ? ldc : N, direct ? beta : T(0),
+                                       ta ? LIBXSMM_GEMM_FLAG_TRANS_B : LIBXSMM_GEMM_FLAG_NONE);
+  if (kernel == nullptr) return false;
+  if (direct) {
+    kernel(B, A, C);
+    return true;
+  }
+  product.resize(M * N);
+  kernel(B, A, product.data());
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t n = 0; n < N; ++n) {
+      T& c = C[m * ldc + n];
+      c = alpha * product[m * N + n] + (beta == T(0) ? T(0) : beta * c);  // beta = 0: C may be uninitialised
+    }
+  return true;
+}
+
+template bool gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
+                          const float*, std::size_t, float, float*, std::size_t);
+template bool gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
+                           const double*, std::size_t, double, double*, std::size_t);
+
+std::string target() {
+  ensure_init();
+  return libxsmm_get_target_arch();
+}
+
+}  // namespace ag::blas::xsmm

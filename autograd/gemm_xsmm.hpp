@@ -1,0 +1,20 @@
+// The libxsmm backend of ag::blas::gemm (internal to blas.cpp): JIT kernels generated for the
+// instruction set the CPU reports (CPUID feature flags, not its model number), so they do not fall
+// back to SSE3 on a CPU a BLAS library does not know. libxsmm 1.17 is column-major; a row-major
+// C = op(A)·op(B) is the column-major product Cᵀ = op(B)ᵀ·op(A)ᵀ, the same memory read the other way.
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace ag::blas::xsmm {
+
+// Row-major C (M×N) = alpha·op(A)·op(B) + beta·C, as blas::gemm. Returns false, having changed
+// nothing, when libxsmm has no kernel for the shape; the caller then uses OpenBLAS.
+template <class T>
+bool gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+
+// The instruction set libxsmm generates code for: "cpx", "skx" (AVX-512), "hsw" (AVX2), ...
+std::string target();
+
+}  // namespace ag::blas::xsmm
