@@ -159,6 +159,13 @@ void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K
   const std::size_t mb = row_block(M), row_blocks = (M + mb - 1) / mb;
   if (K >= 2 * kDepthBlock && M * N <= kSplitMaxOutput && !row_init)  // a weight gradient
     return gemm_split_k(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  // libxsmm cannot transpose B (gemm_xsmm.hpp): pack op(B) once here, not once in every tile.
+  std::vector<T> packed;
+  if (tb && row_blocks > 1 && backend() == Backend::Xsmm) {
+    packed.resize(K * N);
+    xsmm::pack_transposed(B, ldb, N, K, packed.data());
+    B = packed.data(), ldb = N, tb = false;
+  }
   const std::size_t nb = row_blocks < 4 ? even_block(N, kColBlock) : N, col_blocks = (N + nb - 1) / nb;
   parallel_chunks(row_blocks * col_blocks, 1, [&](std::size_t t0, std::size_t t1) {
     for (std::size_t t = t0; t < t1; ++t) {

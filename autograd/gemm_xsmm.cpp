@@ -2,6 +2,7 @@
 
 #include <libxsmm.h>
 
+#include <algorithm>
 #include <mutex>
 #include <type_traits>
 #include <vector>
@@ -32,6 +33,17 @@ Kernel<T> dispatch(std::size_t m, std::size_t n, std::size_t k, std::size_t lda,
 }  // namespace
 
 template <class T>
+void pack_transposed(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out) {
+  constexpr std::size_t kTile = 16;
+  for (std::size_t n0 = 0; n0 < N; n0 += kTile)
+    for (std::size_t k0 = 0; k0 < K; k0 += kTile) {
+      const std::size_t n1 = std::min(N, n0 + kTile), k1 = std::min(K, k0 + kTile);
+      for (std::size_t n = n0; n < n1; ++n)
+        for (std::size_t k = k0; k < k1; ++k) out[k * N + n] = B[n * ldb + k];
+    }
+}
+
+template <class T>
 bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
           const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
   if (K == 0) return false;
@@ -42,8 +54,7 @@ bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha
   thread_local std::vector<T> packed, product;
   if (tb) {
     packed.resize(K * N);
-    for (std::size_t n = 0; n < N; ++n)
-      for (std::size_t k = 0; k < K; ++k) packed[k * N + n] = B[n * ldb + k];
+    pack_transposed(B, ldb, N, K, packed.data());
     B = packed.data(), ldb = N;
   }
   // The kernels take alpha = 1 and beta = 0 or 1; other values go through a scratch product.
@@ -65,6 +76,8 @@ bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha
   return true;
 }
 
+template void pack_transposed<float>(const float*, std::size_t, std::size_t, std::size_t, float*);
+template void pack_transposed<double>(const double*, std::size_t, std::size_t, std::size_t, double*);
 template bool gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
                           const float*, std::size_t, float, float*, std::size_t);
 template bool gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
