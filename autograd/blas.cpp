@@ -64,19 +64,25 @@ std::string config() {
   return "libxsmm 1.17 JIT kernels for '" + xsmm::target() + "' (OpenBLAS for shapes without one: " + openblas + ")";
 }
 
-std::string slow_path_warning() {
+std::string openblas_coretype_fix() {
   std::string core = openblas_get_corename();
   for (char& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   // OpenBLAS cores with AVX2 kernels or better; anything else on an AVX2 CPU is a fallback.
   for (const char* fast : {"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids", "excavator"})
     if (core == fast) return "";
   if (!__builtin_cpu_supports("avx2")) return "";
-  const bool avx512 = __builtin_cpu_supports("avx512f");
-  return std::string("warning: OpenBLAS runs its generic '") + openblas_get_corename() +
-         "' kernels on this CPU (it does not know its model), 2-5x slower than it could: export OPENBLAS_CORETYPE=" +
-         (avx512 ? "SkylakeX" : "Haswell") + (backend() == Backend::OpenBLAS ? ", or use AG_GEMM=xsmm" : "") +
-         (backend() == Backend::Xsmm ? " (only GEMMs without a libxsmm kernel use it)" : "");
+  return __builtin_cpu_supports("avx512f") ? "SkylakeX" : "Haswell";
 }
+
+std::string slow_path_warning() {
+  const std::string fix = openblas_coretype_fix();
+  if (fix.empty()) return "";
+  return std::string("warning: OpenBLAS runs its generic '") + openblas_get_corename() +
+         "' kernels on this CPU (it does not know its model), 2-5x slower than it could: export OPENBLAS_CORETYPE=" + fix +
+         (backend() == Backend::OpenBLAS ? ", or use AG_GEMM=xsmm" : " (only GEMMs without a libxsmm kernel use OpenBLAS)");
+}
+
+double fp32_peak_gflops(double seconds) { return xsmm::fp32_peak_gflops(seconds); }
 
 void set_untiled(bool on) { g_untiled = on; }
 

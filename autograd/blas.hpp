@@ -42,10 +42,17 @@ void set_backend(Backend b);
 // Which backend runs the GEMMs, its instruction set, and OpenBLAS's build string (core, threading);
 // the programs print it so a slow path is visible.
 std::string config();
+// When OpenBLAS runs generic kernels on a CPU with AVX2 or AVX-512 (it does for CPU models it does
+// not know), the OPENBLAS_CORETYPE that fixes it ("Haswell" or "SkylakeX"); "" when it runs fine.
+std::string openblas_coretype_fix();
 // One line when OpenBLAS runs generic kernels (Prescott, Core2, ...) on a CPU with AVX2 or AVX-512,
 // which it does for CPU models it does not know, saying how to fix it; "" otherwise.
 std::string slow_path_warning();
 void set_single_threaded();  // OpenBLAS's own pool off: TBB owns the cores
+// The CPU's fp32 multiply-add peak per core, GFLOP/s: a libxsmm JIT kernel on operands that stay in
+// L1 (64×64 by 64×256), timed for about `seconds` on the calling thread.
+double fp32_peak_gflops(double seconds);
+
 // For benchmarks only: OpenBLAS's own pool with n threads, to time its threaded sgemm as the
 // yardstick; call set_single_threaded() afterwards.
 void set_native_threads(int n);

@@ -3,6 +3,7 @@
 #include <libxsmm.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <type_traits>
 #include <vector>
@@ -82,6 +83,26 @@ template bool gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, flo
                           const float*, std::size_t, float, float*, std::size_t);
 template bool gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
                            const double*, std::size_t, double, double*, std::size_t);
+
+double fp32_peak_gflops(double seconds) {
+  ensure_init();
+  // C (64×64) += A (64×256) · B (256×64): 144 KB of operands, in L2 at worst, and a K long enough
+  // that loading C is negligible. Accumulating into C keeps every multiply-add live.
+  const std::size_t m = 64, n = 64, k = 256;
+  const Kernel<float> kernel = dispatch<float>(m, n, k, m, k, m, 1.0f, LIBXSMM_GEMM_FLAG_NONE);
+  if (kernel == nullptr) return 0;
+  std::vector<float> a(m * k, 1e-3f), b(k * n, 1e-3f), c(m * n, 0.0f);
+  using Clock = std::chrono::steady_clock;
+  long reps = 0;
+  const auto t0 = Clock::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    for (int i = 0; i < 200; ++i) kernel(a.data(), b.data(), c.data());
+    reps += 200;
+    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  return 2.0 * double(m * n * k) * double(reps) / elapsed * 1e-9;
+}
 
 std::string target() {
   ensure_init();

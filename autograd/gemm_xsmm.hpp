@@ -19,6 +19,9 @@ bool gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
 template <class T>
 void pack_transposed(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out);
 
+// See blas::fp32_peak_gflops.
+double fp32_peak_gflops(double seconds);
+
 // The instruction set libxsmm generates code for: "cpx", "skx" (AVX-512), "hsw" (AVX2), ...
 std::string target();
 

@@ -1,11 +1,12 @@
 // Every tiling of gemm_parallel against an independent answer: a naive triple loop in long double,
 // at sizes that take each path (row tiles, column tiles, split K, the bias in the tile), for every
-// transpose, in float and double. The tolerance is the textbook bound of a K-term dot product,
+// transpose, in float and double, on both GEMM backends (libxsmm and OpenBLAS). The tolerance is the textbook bound of a K-term dot product,
 // |error| <= 2 K eps sum_k |a_ik b_kj| (plus the bias term), so it grows with the size, never with luck.
 #include <cmath>
 #include <limits>
 
 #include "autograd/blas.hpp"
+#include "autograd/gemm_xsmm.hpp"
 #include "testing.hpp"
 
 namespace {
@@ -23,12 +24,25 @@ struct Case {
   std::size_t M, N, K;
   bool bias;
   double beta;
+  double alpha = 1;
 };
+
+// Runs f once on each backend, then restores the one in use.
+template <class F>
+void on_each_backend(F&& f) {
+  const auto before = ag::blas::backend();
+  for (auto b : {ag::blas::Backend::Xsmm, ag::blas::Backend::OpenBLAS}) {
+    INFO("backend " << (b == ag::blas::Backend::Xsmm ? "xsmm" : "openblas"));
+    ag::blas::set_backend(b);
+    f();
+  }
+  ag::blas::set_backend(before);
+}
 
 template <class T>
 void check_gemm(const Case& c, bool ta, bool tb) {
   INFO(c.path << ": M " << c.M << " N " << c.N << " K " << c.K << " trans_a " << ta << " trans_b " << tb
-                << " bias " << c.bias << " beta " << c.beta << " dtype " << (sizeof(T) == 4 ? "float" : "double"));
+                << " bias " << c.bias << " alpha " << c.alpha << " beta " << c.beta << " dtype " << (sizeof(T) == 4 ? "float" : "double"));
   const std::size_t M = c.M, N = c.N, K = c.K;
   // Stored shapes: A is (M, K), or (K, M) when transposed; B is (K, N), or (N, K).
   const std::size_t lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
@@ -36,7 +50,7 @@ void check_gemm(const Case& c, bool ta, bool tb) {
   const auto C0 = random_values<T>(M * N, 4);
   std::vector<T> C = C0;
   if (c.beta == 0) std::fill(C.begin(), C.end(), std::numeric_limits<T>::quiet_NaN());  // beta = 0 must not read C
-  ag::blas::gemm_parallel<T>(ta, tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc,
+  ag::blas::gemm_parallel<T>(ta, tb, M, N, K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc,
                              c.bias ? bias.data() : nullptr);
   const double eps = std::numeric_limits<T>::epsilon();
   std::size_t bad = 0;
@@ -47,6 +61,7 @@ void check_gemm(const Case& c, bool ta, bool tb) {
         const long double a = ta ? A[k * lda + m] : A[m * lda + k], b = tb ? B[n * ldb + k] : B[k * ldb + n];
         ref += a * b, mag += std::fabs(a * b);
       }
+      ref *= c.alpha, mag *= std::fabs(c.alpha);
       if (c.bias) ref += bias[n], mag += std::fabs(bias[n]);
       if (c.beta != 0) ref += c.beta * C0[m * ldc + n], mag += std::fabs(c.beta * C0[m * ldc + n]);
       const double err = std::fabs(static_cast<double>(C[m * ldc + n] - ref));
@@ -69,21 +84,47 @@ const Case kCases[] = {
     {"bias in the tile", 1100, 70, 20, true, 0.0},
     {"bias after the tile", 1100, 70, 20, true, 0.5},
     {"column tiles with a bias", 300, 200, 50, true, 0.0},
+    // libxsmm's kernels take alpha = 1 and beta in {0, 1}: other values go through a scratch product.
+    {"a single tile, alpha and beta of any value", 60, 60, 32, false, 0.5, 0.37},
+    {"a single tile, alpha with beta = 0", 60, 60, 32, false, 0.0, 0.17},
 };
 
 }  // namespace
 
-TEST_CASE("gemm_parallel equals a naive triple loop on every tiling path, float and double", "[fast][blas]") {
-  for (const Case& c : kCases)
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        check_gemm<float>(c, ta, tb);
-        check_gemm<double>(c, ta, tb);
-      }
+TEST_CASE("gemm_parallel equals a naive triple loop on every tiling path, float and double, both backends", "[fast][blas]") {
+  on_each_backend([] {
+    for (const Case& c : kCases)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          check_gemm<float>(c, ta, tb);
+          check_gemm<double>(c, ta, tb);
+        }
+  });
 }
 
 TEST_CASE("the untiled reference switch makes one plain GEMM with the same answer", "[fast][blas]") {
   ag::blas::set_untiled(true);
-  for (const Case& c : kCases) check_gemm<double>(c, false, true);
+  on_each_backend([] {
+    for (const Case& c : kCases) check_gemm<double>(c, false, true);
+  });
   ag::blas::set_untiled(false);
+}
+
+// The fast path must be taken, not only correct: a libxsmm kernel that silently failed to generate
+// would fall back to OpenBLAS and pass every test above.
+TEST_CASE("libxsmm has a kernel for every GEMM shape of the paper's model", "[fast][blas]") {
+  // (M, N, K, trans_a, trans_b): projection tiles of 256 rows at C = 96, attention blocks of one head
+  // (60 positions, 32 dims), and split-K weight-gradient chunks.
+  const std::size_t shapes[][5] = {{256, 288, 96, 0, 1}, {256, 384, 96, 0, 1}, {256, 96, 384, 0, 1},
+                                   {256, 96, 288, 0, 0}, {288, 96, 1920, 1, 0}, {60, 60, 32, 0, 1},
+                                   {60, 32, 60, 0, 0},   {60, 32, 60, 1, 0}};
+  for (const auto& s : shapes) {
+    const std::size_t M = s[0], N = s[1], K = s[2];
+    const bool ta = s[3] != 0, tb = s[4] != 0;
+    INFO("M " << M << " N " << N << " K " << K << " trans_a " << ta << " trans_b " << tb);
+    std::vector<float> A(M * K, 1.0f), B(K * N, 1.0f), C(M * N);
+    CHECK(ag::blas::xsmm::gemm<float>(ta, tb, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), tb ? K : N, 0.0f, C.data(), N));
+    CHECK(C[0] == float(K));
+  }
+  CHECK(ag::blas::config().find("libxsmm") != std::string::npos);
 }

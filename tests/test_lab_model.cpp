@@ -156,7 +156,7 @@ std::vector<std::vector<double>> step_gradients(ICAlignTransformer<T>& model) {
 
 }  // namespace
 
-TEST_CASE("a training step's gradients at training shapes equal the untiled double reference", "[lab][fast]") {
+TEST_CASE("a training step's gradients at training shapes equal the untiled double reference, both backends", "[lab][fast]") {
   ModelConfig c = tiny(nn::AttentionKind::Softmax, true, true);
   c.n_dims = 5, c.n_points = 20, c.n_embd = 32, c.n_head = 2;
   ag::Rng r1(60), r2(60);
@@ -167,9 +167,14 @@ TEST_CASE("a training step's gradients at training shapes equal the untiled doub
   for (std::size_t i = 0; i < pr.size(); ++i)  // the same weights, representable in float
     for (std::size_t k = 0; k < pr[i].numel(); ++k) pr[i].data()[k] = pf[i].data()[k];
 
+  const auto backend = ag::blas::backend();
+  ag::blas::set_backend(ag::blas::Backend::OpenBLAS);  // the reference: one OpenBLAS dgemm per product
   ag::blas::set_untiled(true);
   const auto want = step_gradients(ref);
   ag::blas::set_untiled(false);
+  for (auto b : {ag::blas::Backend::Xsmm, ag::blas::Backend::OpenBLAS}) {
+  INFO("backend " << (b == ag::blas::Backend::Xsmm ? "xsmm" : "openblas"));
+  ag::blas::set_backend(b);
   const auto tiled_double = step_gradients(ref), tiled_float = step_gradients(fast);
   REQUIRE(want.size() == tiled_float.size());
   const double K = 72 * 60;  // the longest sum in the step (a weight gradient over every row)
@@ -187,4 +192,6 @@ TEST_CASE("a training step's gradients at training shapes equal the untiled doub
     CHECK(err_d <= 8 * K * 1.1e-16 * scale + 1e-300);
     CHECK(err_f <= 8 * K * 6e-8 * scale);
   }
+  }
+  ag::blas::set_backend(backend);
 }

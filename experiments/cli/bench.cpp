@@ -1,6 +1,6 @@
 // icalign bench: the training step of the paper's workload (configs A, B, C of
 // ../shared/reference/icalign_torch.py), timed phase by phase, next to PyTorch on the same config in
-// the same invocation and to OpenBLAS's own threaded sgemm as the GEMM yardstick.
+// the same invocation, OpenBLAS's own threaded sgemm, and the machine's fp32 peak (the step's floor).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -116,6 +116,9 @@ struct TorchTiming {
 };
 TorchTiming time_torch(const std::string& config, int threads, int steps, int warmup) {
   TorchTiming r;
+  // PyTorch at its best: its OpenBLAS misdetects the same CPUs ours does, so it gets the same fix.
+  std::vector<std::string> env{"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4"};
+  if (!ag::blas::openblas_coretype_fix().empty()) env.push_back("OPENBLAS_CORETYPE=" + ag::blas::openblas_coretype_fix());
   auto run = [&](const std::vector<std::string>& extra, double& seconds, double* rss) {
     std::vector<std::string> argv{"/usr/bin/python3", AG_SOURCE_DIR "/../shared/reference/icalign_torch.py",
                                   "bench", "--config", config, "--threads", std::to_string(threads),
@@ -123,7 +126,7 @@ TorchTiming time_torch(const std::string& config, int threads, int steps, int wa
     argv.insert(argv.end(), extra.begin(), extra.end());
     lab::ChildResult child;
     try {
-      child = lab::run_child(argv, {"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4"});
+      child = lab::run_child(argv, env);
     } catch (const std::exception& e) {
       r.note = e.what();
       return false;
@@ -152,33 +155,38 @@ struct Options {
 };
 
 void run(const Options& o) {
-  std::printf("BLAS: %s\n", ag::blas::config().c_str());
-  std::printf("%-6s %3s %10s %10s %10s %10s %10s %9s %10s %8s %10s %8s %8s %10s %8s\n", "config", "thr", "step s",
-              "fwd+loss", "backward", "adam", "fwd-only", "GFLOP/s", "sgemm", "floor s", "torch s", "ratio", "fwd rat.",
-              "floor rat.", "RSS MB");
+  std::printf("GEMM: %s\n", ag::blas::config().c_str());
+  if (!ag::blas::slow_path_warning().empty()) std::printf("%s\n", ag::blas::slow_path_warning().c_str());
+  if (o.torch && !ag::blas::openblas_coretype_fix().empty())
+    std::printf("PyTorch runs with OPENBLAS_CORETYPE=%s: its OpenBLAS does not know this CPU either\n",
+                ag::blas::openblas_coretype_fix().c_str());
+  const double peak = ag::blas::fp32_peak_gflops(1.0);
+  std::printf("fp32 multiply-add peak: %.1f GFLOP/s per core (a JIT kernel in cache, one thread)\n", peak);
+  std::printf("%-6s %3s %9s %9s %9s %8s %9s %8s %8s %8s %8s %9s %7s %8s %8s\n", "config", "thr", "step s", "fwd+loss",
+              "backward", "adam", "fwd-only", "GFLOP/s", "sgemm", "floor s", "x floor", "torch s", "ratio", "fwd rat.",
+              "RSS MB");
   for (const auto& name : o.configs) {
     const Workload& w = kWorkloads.at(name);
     const Flops f = matmul_flops(w);
     for (int thr : o.threads) {
       const Timing t = time_ours(w, thr, o.steps, o.warmup);
       const double sgemm = sgemm_gflops(w, thr);
-      const double floor = f.train / (sgemm * 1e9);  // every GEMM at the yardstick's rate, nothing else
+      const double floor = f.train / (thr * peak * 1e9);  // every GEMM flop at the peak, nothing else
       const TorchTiming pt = o.torch ? time_torch(name, thr, o.steps, o.warmup) : TorchTiming{};
-      std::printf("%-6s %3d %10.4f %10.4f %10.4f %10.4f %10.4f %9.1f %10.1f %8.4f", name.c_str(), thr, t.step, t.fwd_loss,
-                  t.backward, t.adam, t.forward_only, f.train / t.step * 1e-9, sgemm, floor);
+      std::printf("%-6s %3d %9.4f %9.4f %9.4f %8.4f %9.4f %8.1f %8.1f %8.4f %7.2fx", name.c_str(), thr, t.step, t.fwd_loss,
+                  t.backward, t.adam, t.forward_only, f.train / t.step * 1e-9, sgemm, floor, t.step / floor);
       if (pt.ok)
-        std::printf(" %10.4f %7.2fx %7.2fx %9.2fx %8.0f (torch %.0f)\n", pt.step, t.step / pt.step,
-                    t.forward_only / pt.forward_only, floor / pt.step, t.rss_mb, pt.rss_mb);
+        std::printf(" %9.4f %6.2fx %7.2fx %8.0f (torch %.0f)\n", pt.step, t.step / pt.step, t.forward_only / pt.forward_only,
+                    t.rss_mb, pt.rss_mb);
       else
-        std::printf(" %10s %8s %8s %10s %8.0f%s\n", "-", "-", "-", "-", t.rss_mb,
-                    o.torch ? "  (PyTorch failed: see below)" : "");
+        std::printf(" %9s %7s %8s %8.0f%s\n", "-", "-", "-", t.rss_mb, o.torch ? "  (PyTorch failed: see below)" : "");
       if (o.torch && !pt.ok) std::printf("PyTorch: %s\n", pt.note.c_str());
       std::fflush(stdout);
     }
   }
   std::printf("ratio = our time / PyTorch's (below 1: we are faster); GFLOP/s counts the step's GEMMs as the reference "
-              "does; sgemm = OpenBLAS's own threaded sgemm on (B*T x C)(C x 4C); floor = those GEMM flops at the sgemm "
-              "rate, the step time if nothing but GEMMs took time; RSS is the peak of this process so far.\n");
+              "does; sgemm = OpenBLAS's own threaded sgemm on (B*T x C)(C x 4C); floor = the step's GEMM flops at the "
+              "fp32 peak on thr cores, x floor = step / floor; RSS is the peak of this process so far.\n");
 }
 
 }  // namespace
