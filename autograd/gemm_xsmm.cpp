@@ -2,8 +2,11 @@
 
 #include <libxsmm.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <type_traits>
 #include <vector>
@@ -12,7 +15,16 @@ namespace ag::blas::xsmm {
 namespace {
 
 std::once_flag g_init;
-void ensure_init() { std::call_once(g_init, [] { libxsmm_init(); }); }
+void ensure_init() {
+  std::call_once(g_init, [] {
+    // libxsmm_init sets OMP_PROC_BIND=TRUE in our environment when it is unset, for the OpenMP
+    // programs it expects to live in. Our children inherit it: it pinned the PyTorch reference to
+    // one core and doubled its step time in `icalign bench`. Put the environment back as it was.
+    const bool was_set = std::getenv("OMP_PROC_BIND") != nullptr;
+    libxsmm_init();
+    if (!was_set) ::unsetenv("OMP_PROC_BIND");
+  });
+}
 
 template <class T>
 using Kernel = std::conditional_t<std::is_same_v<T, float>, libxsmm_smmfunction, libxsmm_dmmfunction>;

@@ -38,10 +38,15 @@ void save_training_state(const std::string& dir, const Module<T>& model, const O
   const std::string step = std::to_string(opt.steps());
   Metadata meta = metadata;
   meta["step"] = step;
-  save_safetensors(fresh + "/model.safetensors", model.named_parameters(), meta);
-  meta["optimizer"] = opt.kind();
-  meta["rng"] = data_rng.state();
-  save_safetensors(fresh + "/optimizer.safetensors", opt.state(), meta);
+  try {
+    save_safetensors(fresh + "/model.safetensors", model.named_parameters(), meta);
+    meta["optimizer"] = opt.kind();
+    meta["rng"] = data_rng.state();
+    save_safetensors(fresh + "/optimizer.safetensors", opt.state(), meta);
+  } catch (...) {  // a full disk: drop the half-written state, the last complete one stays
+    fs::remove_all(fresh, ec);
+    throw;
+  }
   // Swap the complete new state in; each rename is atomic, see training_state_dir.
   fs::remove_all(old, ec);
   if (fs::exists(dir)) fs::rename(dir, old, ec);

@@ -3,6 +3,7 @@
 // transpose, in float and double, on both GEMM backends (libxsmm and OpenBLAS). The tolerance is the textbook bound of a K-term dot product,
 // |error| <= 2 K eps sum_k |a_ik b_kj| (plus the bias term), so it grows with the size, never with luck.
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "autograd/blas.hpp"
@@ -127,4 +128,14 @@ TEST_CASE("libxsmm has a kernel for every GEMM shape of the paper's model", "[fa
     CHECK(C[0] == float(K));
   }
   CHECK(ag::blas::config().find("libxsmm") != std::string::npos);
+}
+
+// libxsmm_init sets OMP_PROC_BIND=TRUE when it is unset; every child process inherited it, and it
+// pinned the PyTorch reference of `icalign bench` to one core. Each test case runs in a process of
+// its own, so the GEMM below is the first and initialises libxsmm.
+TEST_CASE("the libxsmm backend leaves the environment as it found it", "[fast][blas]") {
+  ::unsetenv("OMP_PROC_BIND");
+  std::vector<float> A(64 * 64, 1.0f), B(64 * 64, 1.0f), C(64 * 64);
+  REQUIRE(ag::blas::xsmm::gemm<float>(false, false, 64, 64, 64, 1.0f, A.data(), 64, B.data(), 64, 0.0f, C.data(), 64));
+  CHECK(std::getenv("OMP_PROC_BIND") == nullptr);
 }

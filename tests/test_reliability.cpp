@@ -76,6 +76,7 @@ TEST_CASE("a checkpoint that hits a full disk fails and the previous checkpoint 
     REQUIRE_THROWS_WITH(nn::save_training_state(dir.path, model, opt, data, kMeta), Contains("File too large"));
   }
   CHECK(nn::training_state_dir(dir.path) == dir.path);
+  CHECK_FALSE(std::filesystem::exists(dir.path + ".new"));  // the half-written state is gone
   CHECK(read_file(dir.path + "/model.safetensors") == before);
   ag::Rng other(7), other_data(8);
   const TinyNet<float> loaded(2, 8, other);
