@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "experiments/cli/commands.hpp"
+#include "experiments/lab/distributed.hpp"
 #include "experiments/lab/interrupts.hpp"
 
 int main(int argc, char** argv) {
@@ -27,11 +28,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const lab::Interrupted& e) {
-    std::cerr << "icalign: " << e.what() << "\n";
-    return 128 + e.signal;
+    lab::abort_job(std::string("icalign: ") + e.what(), 128 + e.signal);
   } catch (const std::exception& e) {
-    std::cerr << "icalign: error: " << e.what() << "\n";
-    return 1;
+    lab::abort_job(std::string("icalign: error: ") + e.what(), 1);  // under MPI: the whole job, not one rank
   }
+  lab::finalize_group();
   return 0;
 }

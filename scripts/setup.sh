@@ -10,7 +10,8 @@ packages=(
   libxtensor-dev libxtensor-blas-dev libxsimd-dev   # tensors (xsimd: vectorised elementwise math)
   libxsmm-dev                                       # GEMM: JIT kernels for the CPU's instruction set
   libopenblas-dev                                   # GEMM: the reference backend; pinned in CMakeLists.txt
-  libtbb-dev                                        # the one owner of parallelism
+  libtbb-dev                                        # the one owner of parallelism (in a process)
+  libopenmpi-dev openmpi-bin                        # data-parallel training across processes (MPI)
   catch2                                            # unit tests
   nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)
   libyaml-cpp-dev libcli11-dev                      # the icalign program: YAML configs, command line

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/blas.hpp"
+#include "experiments/lab/data_parallel.hpp"
 #include "experiments/lab/model.hpp"
 #include "testing.hpp"
 
@@ -194,4 +195,32 @@ TEST_CASE("a training step's gradients at training shapes equal the untiled doub
   }
   }
   ag::blas::set_backend(backend);
+}
+
+TEST_CASE("micro-batches: the mean of their gradients is the whole batch's gradient", "[lab][data_parallel]") {
+  ModelConfig c = tiny(nn::AttentionKind::Softmax, true, true);
+  ag::Rng init(70), data(71);
+  const ICAlignTransformer<float> model(c, init);
+  lab::TaskConfig task;
+  task.n_dims = c.n_dims, task.n_points = c.n_points;
+  const auto batch = lab::sample_batch<float>(task, 12, data);
+  lab::TrainConfig tc;
+  tc.batch_size = 12;
+  auto gradients = [&](std::size_t m) {
+    tc.micro_batches = m;
+    const lab::StepGradient g = lab::data_parallel_gradient(model, batch, tc, lab::Group::solo(), false);
+    std::vector<std::vector<float>> out{{static_cast<float>(g.loss)}};
+    for (const auto& p : model.parameters()) out.push_back(p.grad().to_vector());
+    return out;
+  };
+  const auto whole = gradients(1);
+  for (std::size_t m : {2, 3, 4}) {
+    INFO("micro_batches " << m);
+    const auto split = gradients(m);
+    for (std::size_t i = 0; i < whole.size(); ++i)
+      for (std::size_t k = 0; k < whole[i].size(); ++k) CHECK(split[i][k] == Approx(whole[i][k]).epsilon(1e-4).margin(1e-6));
+  }
+  tc.micro_batches = 5;  // 12 sequences do not split into 5
+  const lab::RunConfig bad{c, task, tc};
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("must be divisible by training.micro_batches (5)"));
 }

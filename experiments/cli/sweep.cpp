@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "experiments/cli/commands.hpp"
+#include "experiments/lab/distributed.hpp"
 #include "experiments/lab/sweep.hpp"
 
 namespace cli {
@@ -24,10 +25,18 @@ void add_sweep(CLI::App& app) {
     char rest = 0;
     if (std::sscanf(o->shard.c_str(), "%d/%d%c", &i, &n, &rest) != 2)
       throw std::invalid_argument("--shard must look like i/n (e.g. 0/2), got '" + o->shard + "'");
+    // Under mpirun each rank is one shard: rank r of N runs shard r/N, every run in one process.
+    const lab::Group group = lab::Group::world();
+    if (group.size() > 1) {
+      if (o->shard != "0/1") throw std::invalid_argument("--shard is given by the rank under mpirun; leave it out");
+      i = group.rank(), n = group.size();
+    }
     const lab::Sweep sweep = lab::load_sweep(o->grid, o->sweep);
     const int trained = lab::run_sweep(sweep, i, n, std::cerr);
-    std::cout << "sweep: " << trained << " runs trained in this call; " << sweep.runs.size() << " in the grid; results in "
-              << sweep.out << "/results.csv\n";
+    group.barrier();  // every shard's runs are done: the results gathered now are the whole grid's
+    if (group.leader()) lab::gather_results(sweep);
+    std::cout << "sweep: " << trained << " runs trained in this call" << (n > 1 ? " (shard " + std::to_string(i) + "/" + std::to_string(n) + ")" : "")
+              << "; " << sweep.runs.size() << " in the grid; results in " << sweep.out << "/results.csv\n";
   });
 }
 

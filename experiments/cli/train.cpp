@@ -1,8 +1,11 @@
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include "autograd/blas.hpp"
 #include "experiments/cli/commands.hpp"
+#include "experiments/lab/distributed.hpp"
 #include "experiments/lab/trainer.hpp"
 #include "nn/files.hpp"
 
@@ -29,10 +32,19 @@ void add_train(CLI::App& app) {
       nn::make_directories("runs");
       run = "runs/" + o->config.substr(start, dot == std::string::npos || dot < start ? std::string::npos : dot - start);
     }
-    std::cerr << "BLAS: " << ag::blas::config() << "\n";
-    const nn::DirectoryLock lock = lab::lock_run_dir(run, "icalign train");
-    const auto r = lab::train(cfg, run, o->resume, std::cerr);
-    std::cout << "trained " << r.steps << " steps; final loss " << r.last_loss << "; run in " << run << "\n";
+    const lab::Group group = lab::Group::world();  // several processes under mpirun
+    std::optional<nn::DirectoryLock> lock;
+    std::ostringstream quiet;  // the progress of every rank but the leader
+    std::ostream& progress = group.leader() ? std::cerr : quiet;
+    if (group.leader()) {
+      progress << "GEMM: " << ag::blas::config() << "\n";
+      if (!ag::blas::slow_path_warning().empty()) progress << ag::blas::slow_path_warning() << "\n";
+      if (group.size() > 1) progress << "data parallel: " << group.size() << " processes\n";
+      lock.emplace(lab::lock_run_dir(run, "icalign train"));
+    }
+    group.barrier();  // the run directory exists before any rank looks into it
+    const auto r = lab::train(cfg, run, o->resume, progress, group);
+    if (group.leader()) std::cout << "trained " << r.steps << " steps; final loss " << r.last_loss << "; run in " << run << "\n";
   });
 }
 

@@ -47,6 +47,7 @@ void for_each_field(C& c, Visit&& visit) {
   visit("training.eval_every", c.training.eval_every, AtLeast{0});
   visit("training.loss", c.training.bradley_terry, OneOf<bool>{{{"pl", false}, {"bt", true}}});
   visit("training.checkpoint_every", c.training.checkpoint_every, AtLeast{1});
+  visit("training.micro_batches", c.training.micro_batches, AtLeast{1});
   visit("training.seed", c.training.seed, AnySeed{});
   visit("training.threads", c.training.threads, InRange{0, 256});  // 0 = all cores
 }
@@ -157,6 +158,9 @@ void RunConfig::validate() const {
     bad("model.n_points must be >= 3 (the loss starts at 2 examples), got " + std::to_string(model.n_points));
   model.validate();
   task.validate();
+  if (training.batch_size % training.micro_batches != 0)
+    bad("training.batch_size (" + std::to_string(training.batch_size) + ") must be divisible by training.micro_batches (" +
+        std::to_string(training.micro_batches) + ")");
 }
 
 std::string RunConfig::to_yaml() const {

@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
+#include "experiments/lab/data_parallel.hpp"
 #include "experiments/lab/interrupts.hpp"
 #include "experiments/lab/losses.hpp"
 #include "experiments/lab/model.hpp"
@@ -141,9 +143,11 @@ nn::DirectoryLock lock_existing_run(const std::string& run_dir, const std::strin
   return nn::DirectoryLock(run_dir, task);
 }
 
-TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress) {
+TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress,
+                  const Group& group) {
   cfg.validate();
-  prepare_run_dir(cfg, run_dir, resume);
+  const bool leader = group.leader();  // the one rank that writes files and progress
+  if (leader) prepare_run_dir(cfg, run_dir, resume);
   const std::string ckpt = run_dir + "/checkpoint", log_path = run_dir + "/log.jsonl";
   const TrainConfig& tc = cfg.training;
   ag::set_num_threads(tc.threads);
@@ -155,57 +159,57 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
   const Batch<float> held_out = sample_batch<float>(cfg.task, 256, rng.eval);
   long step = 0, saved_step = 0;
   PartialLoss loss;
-  if (resume) {
+  if (resume) {  // every rank loads the same state
     nn::Metadata saved;
     step = saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);
     loss = PartialLoss::from(saved);
-    truncate_log(log_path, step);
-    progress << "resumed " << run_dir << " at step " << step << "\n";
-  } else {
+    if (leader) truncate_log(log_path, step), progress << "resumed " << run_dir << " at step " << step << "\n";
+  } else if (leader) {
     nn::write_atomically(log_path, "");
   }
   auto checkpoint = [&] {
-    nn::save_training_state(ckpt, model, opt, rng.data, loss.into(meta));
+    if (leader) nn::save_training_state(ckpt, model, opt, rng.data, loss.into(meta));
     saved_step = step;
   };
-  Log log(log_path);
+  std::optional<Log> log;
+  if (leader) log.emplace(log_path);
   ProgressBar bar(progress, step, tc.train_steps);
   const InterruptGuard interrupts;
   TrainResult result;
   while (step < tc.train_steps) {
+    // Every rank draws the whole batch (cheap) and trains on its own micro-batches of it.
     const Batch<float> b = sample_batch<float>(cfg.task, tc.batch_size, rng.data);
-    const ag::TensorF pred = model(b.xs, b.ys, b.rs);
-    const ag::TensorF batch_loss = tc.bradley_terry ? bt_loss(pred, b.ys, b.rs) : pl_loss(pred, b.ys, b.rs);
-    opt.zero_grad();
-    batch_loss.backward();
+    const StepGradient g = data_parallel_gradient(model, b, tc, group, interrupts.caught() != 0);
     // A NaN or an infinity stops the run before it reaches the weights; the last checkpoint stays.
-    const double l = batch_loss.item();
+    // Every rank holds the same gradient, so every rank stops at the same step.
     const std::string bad_grad = nn::first_nonfinite(model.named_parameters(), /*of_gradients=*/true);
-    if (!std::isfinite(l) || !bad_grad.empty())
+    if (!std::isfinite(g.loss) || !bad_grad.empty())
       throw std::runtime_error("step " + std::to_string(step + 1) + ": " +
-                               (!std::isfinite(l) ? std::string(std::isnan(l) ? "the loss is NaN" : "the loss is infinite")
-                                                  : "the gradient of '" + bad_grad + "' holds a NaN or an infinity") +
+                               (!std::isfinite(g.loss) ? std::string(std::isnan(g.loss) ? "the loss is NaN" : "the loss is infinite")
+                                                       : "the gradient of '" + bad_grad + "' holds a NaN or an infinity") +
                                "; training stopped before the update, the checkpoint of step " + std::to_string(saved_step) +
                                " is intact (a lower training.learning_rate may help)");
     opt.step();
-    ++step, ++loss.count, loss.sum += l;
+    ++step, ++loss.count, loss.sum += g.loss;
     if (due(step, tc.log_every, tc.train_steps)) {
       result.last_loss = loss.sum / static_cast<double>(loss.count);
-      log.write({{"step", step}, {"loss", result.last_loss}, {"elapsed_s", bar.elapsed()}});
-      bar.show(step, result.last_loss);
+      if (leader) {
+        log->write({{"step", step}, {"loss", result.last_loss}, {"elapsed_s", bar.elapsed()}});
+        bar.show(step, result.last_loss);
+      }
       loss = {};
     }
-    if (tc.eval_every > 0 && step % tc.eval_every == 0)
-      log.write({{"step", step}, {"held_out_error", held_out_error(model, held_out)}});
+    if (leader && tc.eval_every > 0 && step % tc.eval_every == 0)
+      log->write({{"step", step}, {"held_out_error", held_out_error(model, held_out)}});
     if (due(step, tc.checkpoint_every, tc.train_steps)) checkpoint();
-    if (interrupts.caught() != 0 && step < tc.train_steps) {
+    if (g.interrupted && step < tc.train_steps) {
       if (saved_step != step) checkpoint();
       throw Interrupted("interrupted at step " + std::to_string(step) + " of " + std::to_string(tc.train_steps) +
                             "; the training state is saved in " + ckpt + ": --resume continues from it",
-                        interrupts.caught());
+                        interrupts.caught() != 0 ? interrupts.caught() : SIGINT);
     }
   }
-  progress << "\n";
+  if (leader) progress << "\n";
   result.steps = step;
   return result;
 }

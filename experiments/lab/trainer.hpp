@@ -12,6 +12,7 @@
 #include <string>
 
 #include "experiments/lab/config.hpp"
+#include "experiments/lab/distributed.hpp"
 #include "nn/dir_lock.hpp"
 
 namespace lab {
@@ -29,7 +30,10 @@ nn::DirectoryLock lock_run_dir(const std::string& run_dir, const std::string& ta
 // The lock of a run directory that must already hold a run (a config.yaml), for eval and selfcorrect.
 nn::DirectoryLock lock_existing_run(const std::string& run_dir, const std::string& task);
 
-// Trains the run in run_dir, whose lock the caller holds.
-TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress);
+// Trains the run in run_dir, whose lock the caller holds (its leader, under MPI). With a group of
+// several processes (mpirun), each step's micro-batches are spread over them (data_parallel.hpp);
+// the leader alone writes the log, the progress and the checkpoints.
+TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress,
+                  const Group& group = Group::solo());
 
 }  // namespace lab
