@@ -39,8 +39,17 @@ MUTANTS = [
      "const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t));",
      "const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t + 1));"),
     ("a resume that restarts from step 0", "experiments/lab/trainer.cpp",
-     "step = nn::load_training_state(ckpt, model, opt, rng.data, meta);",
-     "nn::load_training_state(ckpt, model, opt, rng.data, meta);"),
+     "step = saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);",
+     "saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);"),
+    ("libxsmm's transposed-B pack skips the last column of each tile", "autograd/gemm_xsmm.cpp",
+     "k1 = std::min(K, k0 + kTile);",
+     "k1 = std::min(K, k0 + kTile - 1);"),
+    ("libxsmm's scratch path drops beta * C", "autograd/gemm_xsmm.cpp",
+     "(beta == T(0) ? T(0) : beta * c)",
+     "T(0)"),
+    ("the micro-batch sum leaves out the last micro-batch", "experiments/lab/data_parallel.cpp",
+     "for (std::size_t i = 1; i < m; ++i) sum += gradient_of(i)[at + k];",
+     "for (std::size_t i = 1; i + 1 < m; ++i) sum += gradient_of(i)[at + k];"),
 ]
 
 
