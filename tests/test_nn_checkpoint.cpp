@@ -13,10 +13,6 @@ using Catch::Contains;
 
 namespace {
 
-std::string read_file(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 void write_file(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
 
 std::vector<std::vector<float>> values(const nn::Module<float>& m) {

@@ -18,11 +18,6 @@ using Catch::Contains;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Files larger than `bytes` cannot be written while this lives: writes fail with EFBIG, as on a
 // disk that fills up, instead of raising SIGXFSZ (ignored here, as a shell's `trap '' XFSZ`).
 class FileSizeLimit {
@@ -46,6 +41,19 @@ class FileSizeLimit {
 
 const nn::Metadata kMeta{{"model", "tiny"}};
 
+// A small model with a training state saved in `dir`, and the bytes of its model file.
+struct SavedState {
+  TempDir dir;
+  ag::Rng init{1}, data{2};
+  TinyNet<float> model{2, 8, init};
+  nn::Adam<float> opt{model.named_parameters(), 1e-3};
+  std::string model_file;
+  explicit SavedState(const std::string& path) : dir(path) {
+    nn::save_training_state(dir.path, model, opt, data, kMeta);
+    model_file = read_file(dir.path + "/model.safetensors");
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a write that hits a full disk fails, names the file and leaves the old one intact", "[reliability]") {
@@ -63,25 +71,21 @@ TEST_CASE("a write that hits a full disk fails, names the file and leaves the ol
 }
 
 TEST_CASE("a checkpoint that hits a full disk fails and the previous checkpoint still resumes", "[reliability]") {
-  TempDir dir("full_disk_checkpoint_dir");
-  ag::Rng init(1), data(2);
-  const TinyNet<float> model(2, 8, init);
-  nn::Adam<float> opt(model.named_parameters(), 1e-3);
-  nn::save_training_state(dir.path, model, opt, data, kMeta);
-  const std::string before = read_file(dir.path + "/model.safetensors");
+  SavedState s("full_disk_checkpoint_dir");
+  const std::string& dir = s.dir.path;
   // Change the weights, then fail to save them: the model file alone is over 4 KB.
-  const_cast<float*>(model.named_parameters()[0].second.data())[0] += 1.0f;
+  const_cast<float*>(s.model.named_parameters()[0].second.data())[0] += 1.0f;
   {
     FileSizeLimit limit(4096);
-    REQUIRE_THROWS_WITH(nn::save_training_state(dir.path, model, opt, data, kMeta), Contains("File too large"));
+    REQUIRE_THROWS_WITH(nn::save_training_state(dir, s.model, s.opt, s.data, kMeta), Contains("File too large"));
   }
-  CHECK(nn::training_state_dir(dir.path) == dir.path);
-  CHECK_FALSE(std::filesystem::exists(dir.path + ".new"));  // the half-written state is gone
-  CHECK(read_file(dir.path + "/model.safetensors") == before);
+  CHECK(nn::training_state_dir(dir) == dir);
+  CHECK_FALSE(std::filesystem::exists(dir + ".new"));  // the half-written state is gone
+  CHECK(read_file(dir + "/model.safetensors") == s.model_file);
   ag::Rng other(7), other_data(8);
   const TinyNet<float> loaded(2, 8, other);
   nn::Adam<float> opt2(loaded.named_parameters(), 1e-3);
-  CHECK(nn::load_training_state(dir.path, loaded, opt2, other_data, kMeta) == 0);
+  CHECK(nn::load_training_state(dir, loaded, opt2, other_data, kMeta) == 0);
 }
 
 TEST_CASE("first_nonfinite names the first parameter or gradient holding a NaN or an infinity", "[reliability]") {
@@ -101,17 +105,12 @@ TEST_CASE("first_nonfinite names the first parameter or gradient holding a NaN o
 }
 
 TEST_CASE("a checkpoint is never written with non-finite weights", "[reliability]") {
-  TempDir dir("nonfinite_checkpoint_dir");
-  ag::Rng init(1), data(2);
-  const TinyNet<float> model(2, 8, init);
-  nn::Adam<float> opt(model.named_parameters(), 1e-3);
-  nn::save_training_state(dir.path, model, opt, data, kMeta);
-  const std::string before = read_file(dir.path + "/model.safetensors");
-  const auto params = model.named_parameters();
+  SavedState s("nonfinite_checkpoint_dir");
+  const auto params = s.model.named_parameters();
   const_cast<float*>(params[2].second.data())[0] = std::numeric_limits<float>::quiet_NaN();
-  REQUIRE_THROWS_WITH(nn::save_training_state(dir.path, model, opt, data, kMeta),
+  REQUIRE_THROWS_WITH(nn::save_training_state(s.dir.path, s.model, s.opt, s.data, kMeta),
                       Contains("'" + params[2].first + "' holds a NaN or an infinity") && Contains("last checkpoint stays"));
-  CHECK(read_file(dir.path + "/model.safetensors") == before);
+  CHECK(read_file(s.dir.path + "/model.safetensors") == s.model_file);
 }
 
 TEST_CASE("a run directory has one writer: a second lock is refused, naming the holder, until the first is gone", "[reliability]") {

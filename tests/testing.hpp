@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -65,6 +67,11 @@ inline bool two_threads_run() {
 
 // A directory of its own per test case, removed before and after: ctest runs test cases as
 // parallel processes.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 struct TempDir {
   std::string path;
   explicit TempDir(std::string p) : path(std::move(p)) { std::filesystem::remove_all(path); }
