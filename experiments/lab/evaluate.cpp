@@ -42,7 +42,9 @@ ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<do
 
 TrainedRun load_run(const std::string& run_dir) {
   RunConfig cfg = load_run_config(run_dir);
-  const std::string state = nn::training_state_dir(run_dir + "/checkpoint");
+  std::string state = nn::training_state_dir(run_dir + "/checkpoint");
+  // A released model (docs/results/paper_model) ships its weights without the optimizer's state.
+  if (state.empty() && nn::path_exists(run_dir + "/checkpoint/model.safetensors")) state = run_dir + "/checkpoint";
   if (state.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to evaluate");
   ag::Rng unused(0);
   auto model = std::make_unique<ICAlignTransformer<float>>(cfg.model, unused);
