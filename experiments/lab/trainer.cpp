@@ -15,7 +15,6 @@
 
 #include "experiments/lab/data_parallel.hpp"
 #include "experiments/lab/interrupts.hpp"
-#include "experiments/lab/losses.hpp"
 #include "experiments/lab/model.hpp"
 #include "nn/files.hpp"
 #include "nn/train_state.hpp"
@@ -126,6 +125,14 @@ struct PartialLoss {
   }
 };
 
+// "" when the step's loss and every gradient are finite; else what is not.
+std::string what_is_nonfinite(double loss, const ICAlignTransformer<float>& model) {
+  if (std::isnan(loss)) return "the loss is NaN";
+  if (std::isinf(loss)) return "the loss is infinite";
+  const std::string bad = nn::first_nonfinite(model.named_parameters(), /*of_gradients=*/true);
+  return bad.empty() ? "" : "the gradient of '" + bad + "' holds a NaN or an infinity";
+}
+
 bool due(long step, long every, long total) { return step % every == 0 || step == total; }
 
 }  // namespace
@@ -182,11 +189,9 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
     const StepGradient g = data_parallel_gradient(model, b, tc, group, interrupts.caught() != 0);
     // A NaN or an infinity stops the run before it reaches the weights; the last checkpoint stays.
     // Every rank holds the same gradient, so every rank stops at the same step.
-    const std::string bad_grad = nn::first_nonfinite(model.named_parameters(), /*of_gradients=*/true);
-    if (!std::isfinite(g.loss) || !bad_grad.empty())
-      throw std::runtime_error("step " + std::to_string(step + 1) + ": " +
-                               (!std::isfinite(g.loss) ? std::string(std::isnan(g.loss) ? "the loss is NaN" : "the loss is infinite")
-                                                       : "the gradient of '" + bad_grad + "' holds a NaN or an infinity") +
+    const std::string nonfinite = what_is_nonfinite(g.loss, model);
+    if (!nonfinite.empty())
+      throw std::runtime_error("step " + std::to_string(step + 1) + ": " + nonfinite +
                                "; training stopped before the update, the checkpoint of step " + std::to_string(saved_step) +
                                " is intact (a lower training.learning_rate may help)");
     opt.step();
