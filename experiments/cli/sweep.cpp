@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "autograd/blas.hpp"
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/distributed.hpp"
 #include "experiments/lab/sweep.hpp"
@@ -32,6 +33,10 @@ void add_sweep(CLI::App& app) {
       i = group.rank(), n = group.size();
     }
     const lab::Sweep sweep = lab::load_sweep(o->grid, o->sweep);
+    if (group.leader()) {
+      std::cerr << "GEMM: " << ag::blas::config() << "\n";
+      if (!ag::blas::slow_path_warning().empty()) std::cerr << ag::blas::slow_path_warning() << "\n";
+    }
     const int trained = lab::run_sweep(sweep, i, n, std::cerr);
     group.barrier();  // every shard's runs are done: the results gathered now are the whole grid's
     if (group.leader()) lab::gather_results(sweep);
