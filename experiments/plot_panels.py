@@ -4,7 +4,9 @@ error 1 - cos(answer, y*) against the number of in-context examples k, mean ± s
 seeds (each seed's value is its mean over the held-out sequences). Writes OUT/panel_a.png .. panel_f.png
 and OUT/summary.md (the numbers docs/results.md quotes).
 The same script draws OUT/panel_reward_use.png from experiments/grids/reward_use.yaml's runs.
-Usage: plot_panels.py OUT_DIR results.csv [more_results.csv ...]"""
+With --paper, the runs are those of experiments/grids/paper_scale.yaml (20 layers, 96 dims; depth
+5/10/15/20, heads 1/3/4/6 at 32 dims per head, unmasked linear and no-FFN ablations).
+Usage: plot_panels.py [--paper] OUT_DIR results.csv [more_results.csv ...]"""
 import collections
 import csv
 import math
@@ -61,7 +63,25 @@ def panel(out, name, title, curves, data):
     plot_eval.save(fig, ax, os.path.join(out, f"panel_{name}.png"))
 
 
-def main(out, paths):
+# Labels of each scale's runs: the default model, the depth and heads panels, the attention and FFN
+# ablations (run name, label, line style).
+SMALL = dict(
+    default="transformer (4 layers)",
+    depth=(("depth1", "1 layer"), ("depth2", "2 layers"), ("default", "4 layers"), ("depth8", "8 layers")),
+    heads_title="(e) number of heads (width 64)",
+    heads=(("heads1", "1 head"), ("heads2", "2 heads"), ("default", "4 heads"), ("heads8", "8 heads")),
+    linear=(("linear", "linear attention (causal)", "-"), ("linear_noncausal", "linear attention, no mask (official code)", ":")),
+    noffn=(("noffn", "without FFN (causal)", "-"), ("noffn_noncausal", "without FFN, no mask (official code)", ":")))
+PAPER = dict(
+    default="transformer (20 layers, 96 dims)",
+    depth=(("depth5", "5 layers"), ("depth10", "10 layers"), ("depth15", "15 layers"), ("default", "20 layers")),
+    heads_title="(e) number of heads (32 dims per head)",
+    heads=(("heads1", "1 head"), ("default", "3 heads"), ("heads4", "4 heads"), ("heads6", "6 heads")),
+    linear=(("linear", "linear attention, no mask (official code)", ":"),),
+    noffn=(("noffn", "without FFN, no mask (official code)", ":"),))
+
+
+def main(out, paths, scale=SMALL):
     os.makedirs(out, exist_ok=True)
     data = load(paths)
     own = -1.0
@@ -69,30 +89,26 @@ def main(out, paths):
             (("default", own, "reward_weighted"), "reward-weighted mean", dict(color="C4", lw=1)),
             (("default", own, "best_response"), "top-1 by reward", dict(color="C2", lw=1))]
     panel(out, "a", "(a) trained transformer vs GD",
-          [(("default", own, "model"), "transformer (4 layers)", dict(color="C3", lw=2.5)),
+          [(("default", own, "model"), scale["default"], dict(color="C3", lw=2.5)),
            (("default", own, "gd"), "GD (PL loss, Adam, 50 steps)", dict(color="C0", lw=2))] + base, data)
     colors = plt.cm.viridis([0.0, 0.25, 0.5, 0.7, 0.9])
     panel(out, "b", "(b) reward noise p (evaluation; trained with p = 0)",
           [(("default", p, "model"), f"transformer, p = {p:g}", dict(color=c, lw=2)) for p, c in zip((0, .25, .5, .75, 1), colors)]
           + [(("default", p, "gd"), f"GD, p = {p:g}", dict(color=c, lw=1, ls="--")) for p, c in zip((0, 1), colors[[0, 4]])], data)
     panel(out, "c", "(c) depth",
-          [((r, own, "model"), label, dict(lw=2)) for r, label in (("depth1", "1 layer"), ("depth2", "2 layers"), ("default", "4 layers"),
-                                                                 ("depth8", "8 layers"))]
+          [((r, own, "model"), label, dict(lw=2)) for r, label in scale["depth"]]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     panel(out, "d", "(d) softmax vs linear attention",
-          [(("default", own, "model"), "softmax attention (causal)", dict(color="C3", lw=2)),
-           (("linear", own, "model"), "linear attention (causal)", dict(color="C9", lw=2)),
-           (("linear_noncausal", own, "model"), "linear attention, no mask (official code)", dict(color="C9", lw=2, ls=":")),
-           (("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
-    panel(out, "e", "(e) number of heads (width 64)",
-          [((r, own, "model"), label, dict(lw=2)) for r, label in (("heads1", "1 head"), ("heads2", "2 heads"), ("default", "4 heads"),
-                                                                 ("heads8", "8 heads"))]
+          [(("default", own, "model"), "softmax attention (causal)", dict(color="C3", lw=2))]
+          + [((r, own, "model"), label, dict(color="C9", lw=2, ls=ls)) for r, label, ls in scale["linear"]]
+          + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
+    panel(out, "e", scale["heads_title"],
+          [((r, own, "model"), label, dict(lw=2)) for r, label in scale["heads"]]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     panel(out, "f", "(f) with vs without FFN",
-          [(("default", own, "model"), "with FFN (causal)", dict(color="C3", lw=2)),
-           (("noffn", own, "model"), "without FFN (causal)", dict(color="C8", lw=2)),
-           (("noffn_noncausal", own, "model"), "without FFN, no mask (official code)", dict(color="C8", lw=2, ls=":")),
-           (("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
+          [(("default", own, "model"), "with FFN (causal)", dict(color="C3", lw=2))]
+          + [((r, own, "model"), label, dict(color="C8", lw=2, ls=ls)) for r, label, ls in scale["noffn"]]
+          + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     # What it takes to use the rewards (experiments/grids/reward_use.yaml): each run with true (p = 0)
     # and shuffled (p = 1) rewards; the vertical gap is how much the answer depends on the rewards.
     panel(out, "reward_use", "using the rewards: true (p = 0, solid) vs shuffled (p = 1, dotted)",
@@ -112,6 +128,9 @@ def main(out, paths):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    paper = bool(args) and args[0] == "--paper"
+    args = args[1:] if paper else args
+    if len(args) < 2:
         sys.exit(__doc__)
-    main(sys.argv[1], [p for p in sys.argv[2:] if os.path.exists(p)])
+    main(args[0], [p for p in args[1:] if os.path.exists(p)], PAPER if paper else SMALL)
