@@ -6,6 +6,7 @@
 //   icalign bench     [--config A C] [--threads 1 2]   (training speed against PyTorch)
 //   icalign sweep     --grid FILE [--shard i/n]       (a grid of runs; results.csv)
 //   icalign selfcorrect --run DIR [--rounds 12] [--critic-noise 0 0.5 1]   (multi-round self-correction)
+//   icalign agree     --run DIR [--sequences n]   (agreement with GD, invariance to reward maps)
 // Each subcommand lives in experiments/cli/<name>.cpp.
 #include <iostream>
 
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   cli::add_bench(app);
   cli::add_sweep(app);
   cli::add_selfcorrect(app);
+  cli::add_agree(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

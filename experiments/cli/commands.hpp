@@ -12,6 +12,7 @@ void add_construct(CLI::App& app);  // the explicit construction's experiments
 void add_bench(CLI::App& app);      // training speed against PyTorch
 void add_sweep(CLI::App& app);      // a grid of runs, trained and evaluated
 void add_selfcorrect(CLI::App& app);  // multi-round self-correction with a critic
+void add_agree(CLI::App& app);      // agreement with GD and invariance to reward maps
 
 // Runs experiments/<script> (python3 + matplotlib) on the given files; throws if it fails.
 void run_plot_script(const std::string& script, const std::vector<std::string>& files);

@@ -1,0 +1,77 @@
+// The agreement and invariance measures of `icalign agree`, on answerers whose answer is known: GD
+// against itself agrees perfectly and, since the PL loss sees only the order of the rewards, GD is
+// exactly invariant to increasing maps of them; an answerer that weighs by reward values is not.
+#include "experiments/lab/agreement.hpp"
+#include "experiments/lab/baselines.hpp"
+#include "testing.hpp"
+
+namespace {
+
+lab::Batch<double> batch(std::size_t B, std::uint64_t seed) {
+  lab::TaskConfig task;
+  task.n_dims = 5, task.n_points = 8;
+  ag::Rng rng(seed);
+  return lab::sample_batch<double>(task, B, rng);
+}
+
+const lab::Answerer kGd = [](const lab::Batch<double>& b, std::size_t k) {
+  ag::Rng init(100 + k);
+  lab::GdOptions opt;
+  opt.steps = 20;
+  return lab::gd_answers(b, k, opt, init);
+};
+
+}  // namespace
+
+TEST_CASE("agreement: GD agrees with itself and is exactly invariant to increasing maps of the rewards", "[lab][agreement]") {
+  const auto b = batch(16, 1);
+  for (std::size_t k : {2, 5, 7}) {
+    INFO("k = " << k);
+    const ag::TensorD g = kGd(b, k);
+    for (double c : lab::cosines(g, g)) CHECK(c == Approx(1.0).margin(1e-12));
+    for (double dist : lab::direction_distances(g, g)) CHECK(dist == 0.0);
+    for (const auto& map : lab::increasing_reward_maps()) {
+      INFO("map " << map.name);
+      CHECK(kGd(map.apply(b, k), k).to_vector() == g.to_vector());  // bit for bit
+    }
+  }
+  const auto rows = lab::agreement_study({}, kGd, b, 8);
+  REQUIRE(rows.size() == 7 * (2 + 5));
+  for (const auto& r : rows) {
+    INFO(r.measure << " " << r.map << " k " << r.k);
+    if (r.measure == "cos_with_gd") CHECK(r.mean == Approx(1.0).margin(1e-12));
+    else CHECK(std::abs(r.mean) <= 1e-12);
+  }
+}
+
+TEST_CASE("agreement: the measures see an answerer that uses reward values, and one that ignores rewards", "[lab][agreement]") {
+  const auto b = batch(64, 2);
+  const lab::Answerer weighted = [](const lab::Batch<double>& x, std::size_t k) { return lab::reward_weighted(x, k); };
+  const lab::Answerer mean = [](const lab::Batch<double>& x, std::size_t k) { return lab::mean_response(x, k); };
+  const auto rows = lab::agreement_study({{"weighted", weighted}, {"mean", mean}}, kGd, b, 8);
+  for (const auto& r : rows) {
+    if (r.measure != "map_shift" || r.k < 3) continue;
+    INFO(r.method << " " << r.map << " k " << r.k);
+    if (r.method == "mean") CHECK(std::abs(r.mean) <= 1e-12);  // never reads a reward
+    // Every map but 0.2r (a common factor, which a normalised weighting cancels) moves the weighted mean.
+    if (r.method == "weighted" && r.map != "0.2r") CHECK(r.mean > 1e-4);
+    if (r.method == "weighted" && r.map == "0.2r") CHECK(std::abs(r.mean) <= 1e-12);
+  }
+  // Two answerers that differ agree less than one with itself.
+  const auto w = weighted(b, 5), m = mean(b, 5);
+  double below_one = 0;
+  for (double c : lab::cosines(w, m)) below_one += c < 1 - 1e-9 ? 1 : 0;
+  CHECK(below_one > 32);
+}
+
+TEST_CASE("agreement: rank/k maps the first k rewards to their rank over k and leaves the rest", "[lab][agreement]") {
+  auto b = batch(1, 3);
+  const double r[8] = {0.3, 0.9, 0.1, 0.5, 0.7, 0.2, 0.4, 0.6};
+  std::copy(r, r + 8, b.rs.data());
+  const auto maps = lab::increasing_reward_maps();
+  const auto rank = std::find_if(maps.begin(), maps.end(), [](const auto& m) { return m.name == "rank/k"; });
+  REQUIRE(rank != maps.end());
+  const auto mapped = rank->apply(b, 3).rs.to_vector();
+  const std::vector<double> want{2.0 / 3, 1.0, 1.0 / 3, 0.5, 0.7, 0.2, 0.4, 0.6};
+  CHECK(mapped == want);
+}
