@@ -120,7 +120,7 @@ int run_sweep(const Sweep& sweep, int shard, int shards, std::ostream& progress)
       progress << "[" << i + 1 << "/" << sweep.runs.size() << "] " << r.name << ": skipped, " << busy.what() << "\n";
       continue;
     }
-    if (nn::path_exists(r.dir + "/done")) continue;  // finished while we waited for the lock
+    if (nn::path_exists(r.dir + "/done")) continue;  // another process finished it between our look and the lock
     const bool resume = !nn::training_state_dir(r.dir + "/checkpoint").empty();
     progress << "[" << i + 1 << "/" << sweep.runs.size() << "] " << r.name << (resume ? ": resuming\n" : ": training\n");
     train(load_config(sweep.base, r.overrides), r.dir, resume, progress);
