@@ -109,12 +109,13 @@ def main(out, paths, scale=SMALL):
           [(("default", own, "model"), "with FFN (causal)", dict(color="C3", lw=2))]
           + [((r, own, "model"), label, dict(color="C8", lw=2, ls=ls)) for r, label, ls in scale["noffn"]]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
-    # What it takes to use the rewards (experiments/grids/reward_use.yaml): each run with true (p = 0)
-    # and shuffled (p = 1) rewards; the vertical gap is how much the answer depends on the rewards.
-    panel(out, "reward_use", "using the rewards: true (p = 0, solid) vs shuffled (p = 1, dotted)",
-          [((run, p, "model"), f"{label}, p = {p:g}", dict(color=c, lw=2, ls="-" if p == 0 else ":"))
-           for run, label, c in (("default", "3000 steps, batch 64", "C3"), ("steps9000", "9000 steps", "C5"),
-                                 ("batch192", "batch 192", "C6")) for p in (0.0, 1.0)] + base, data)
+    # What it takes to use the rewards (experiments/grids/reward_use.yaml, small scale only): each run
+    # with true (p = 0) and shuffled (p = 1) rewards; the gap is how much the answer depends on them.
+    if scale is SMALL:
+        panel(out, "reward_use", "using the rewards: true (p = 0, solid) vs shuffled (p = 1, dotted)",
+              [((run, p, "model"), f"{label}, p = {p:g}", dict(color=c, lw=2, ls="-" if p == 0 else ":"))
+               for run, label, c in (("default", "3000 steps, batch 64", "C3"), ("steps9000", "9000 steps", "C5"),
+                                     ("batch192", "batch 192", "C6")) for p in (0.0, 1.0)] + base, data)
 
     # summary.md: every (run, noise, method) at a few k, mean ± SE over seeds
     with open(os.path.join(out, "summary.md"), "w") as f:

@@ -20,14 +20,6 @@ int launched_processes() {
 
 }  // namespace
 
-bool built_with_mpi() {
-#ifdef AG_HAVE_MPI
-  return true;
-#else
-  return false;
-#endif
-}
-
 Group Group::solo() { return Group{}; }
 
 Group Group::world() {

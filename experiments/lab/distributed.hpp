@@ -30,7 +30,6 @@ class Group {
 // leave the others waiting in a collective forever.
 [[noreturn]] void abort_job(const std::string& error, int exit_code);
 
-bool built_with_mpi();
 // Shuts MPI down if it was started; call once, at the end of main.
 void finalize_group();
 
