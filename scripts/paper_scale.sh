@@ -5,7 +5,9 @@
 # seed 1: config and float32 weights, no optimizer state).
 # The runs live in ~/icalign-runs/paper_scale (the grid's out; RUNS_DIR=... to move them), outside the
 # checkout, because the whole grid takes days on 2 cores; every call continues where the last one
-# stopped. Arguments go to `icalign sweep` (e.g. --shard 0/2, or --set training.threads=2).
+# stopped, and runs whose results are already committed are restored, not retrained
+# (experiments/restore_runs.py). Arguments go to `icalign sweep` (e.g. --shard 0/2, --only depth5,
+# --set training.threads=2).
 # --collect skips training and only gathers what is finished.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,9 @@ bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)" --target icalign
 runs=${RUNS_DIR:-$HOME/icalign-runs/paper_scale}
+mkdir -p "$runs"
+# A new machine starts with the runs whose results are already committed, and does not retrain them.
+python3 experiments/restore_runs.py docs/results/paper_scale.csv "$runs"
 if [ "${1:-}" != "--collect" ]; then
   ./build/icalign sweep --grid experiments/grids/paper_scale.yaml --runs-dir "$runs" "$@"
 fi

@@ -69,4 +69,23 @@ order=$(grep -o '] [a-z]-s[0-9]' "$work/log5" | cut -c3- | tr '\n' ' ')
 "$icalign" sweep --grid "$work/seeds.yaml" --runs-dir "$work/elsewhere" --set training.train_steps=3 >"$work/log6" 2>&1 ||
   fail "--runs-dir: $(tail -3 "$work/log6")"
 grep -q "train_steps: 3" "$work/elsewhere/c-s2/config.yaml" || fail "--set did not reach the runs"
+# --only trains the named runs (a name: every seed; name-sN: one) and results.csv still gathers every
+# finished run of the grid; a name that is not in the grid is an error that lists the runs.
+"$icalign" sweep --grid "$work/seeds.yaml" --runs-dir "$work/only" --only c a-s2 >"$work/log7" 2>&1 || fail "--only: $(tail -3 "$work/log7")"
+order=$(grep -o '] [a-z]-s[0-9]' "$work/log7" | cut -c3- | tr '\n' ' ')
+[ "$order" = "c-s1 a-s2 c-s2 " ] || fail "--only c a-s2 ran '$order' (the grid's order: c-s1 a-s2 c-s2)"
+mkdir -p "$work/only/b-s1" && cp "$work/elsewhere/b-s1/"eval*.csv "$work/only/b-s1/" && touch "$work/only/b-s1/done"
+"$icalign" sweep --grid "$work/seeds.yaml" --runs-dir "$work/only" --only c >/dev/null 2>&1 || fail "--only c again"
+[ "$(cut -d, -f1,2 "$work/only/results.csv" | grep -v '^run' | sort -u | tr '\n' ' ')" = "a,2 b,1 c,1 c,2 " ] ||
+  fail "results.csv under --only: $(cut -d, -f1,2 "$work/only/results.csv" | sort -u | tr '\n' ' ')"
+# A new machine restores the committed results (experiments/restore_runs.py) instead of retraining:
+# the sweep then skips every restored run and gathers a byte-identical results.csv.
+cp "$work/only/results.csv" "$work/committed.csv"
+python3 "$(dirname "$0")/../experiments/restore_runs.py" "$work/committed.csv" "$work/newmachine" >/dev/null ||
+  fail "restore_runs.py failed"
+"$icalign" sweep --grid "$work/seeds.yaml" --runs-dir "$work/newmachine" --only c a-s2 b >"$work/log9" 2>&1 || fail "after restore: $(tail -3 "$work/log9")"
+[ "$(grep -c 'done, skipped' "$work/log9")" -eq 4 ] || fail "restored runs were retrained: $(cat "$work/log9")"
+cmp -s "$work/committed.csv" "$work/newmachine/results.csv" || fail "results.csv after restore differs from the committed one"
+"$icalign" sweep --grid "$work/seeds.yaml" --only d >"$work/log8" 2>&1 && fail "--only d was accepted"
+grep -q "names no run (runs: a, b, c" "$work/log8" || fail "--only d: $(cat "$work/log8")"
 echo "sweep: ok"

@@ -13,6 +13,7 @@ void add_eval(CLI::App& app) {
     std::vector<double> noises;
     lab::EvalOptions eval;
     bool gd_plain = false;
+    std::string out;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("eval", "evaluate a run against the baselines; writes <run>/eval*.csv");
@@ -21,6 +22,9 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--sequences", o->eval.sequences, "held-out sequences (mean and standard error over them)")
       ->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--seed", o->eval.seed, "seed of the held-out sequences");
+  cmd->add_option("--responses", o->eval.responses, "evaluate on this task's responses (default: the run's own)")
+      ->check(CLI::IsMember({"line", "spread"}));
+  cmd->add_option("--out", o->out, "the CSV's file name inside the run directory (default: eval.csv, eval_noiseP.csv)");
   cmd->add_option("--gd-steps", o->eval.gd.steps, "steps of the GD baseline")->check(CLI::Range(0, 100000));
   cmd->add_flag("--gd-plain", o->gd_plain, "plain gradient descent instead of Adam for the GD baseline");
   cmd->callback([o] {
@@ -32,7 +36,9 @@ void add_eval(CLI::App& app) {
     for (double p : noises) {
       opt.reward_noise = p;
       const auto curves = lab::evaluate_run(o->run, opt);
-      const std::string path = o->run + "/" + lab::eval_csv_name(p);
+      if (!o->out.empty() && (noises.size() > 1 || o->out.find('/') != std::string::npos))
+        throw std::invalid_argument("--out is one file name inside the run directory, for one --noise level");
+      const std::string path = o->run + "/" + (o->out.empty() ? lab::eval_csv_name(p) : o->out);
       lab::write_csv(path, curves, opt.sequences);
       std::printf("1 - cos(answer, y*), mean over %zu held-out sequences", opt.sequences);
       if (p >= 0) std::printf(", reward noise %.2f", p);

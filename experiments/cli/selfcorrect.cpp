@@ -10,7 +10,7 @@ namespace cli {
 
 void add_selfcorrect(CLI::App& app) {
   struct Options {
-    std::string run;
+    std::string run, out = "selfcorrect.csv";
     lab::SelfCorrectionOptions sc;
   };
   auto o = std::make_shared<Options>();
@@ -25,10 +25,17 @@ void add_selfcorrect(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--sequences", o->sc.sequences, "held-out sequences")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--seed", o->sc.seed, "seed of the sequences and the critic's noise")->capture_default_str();
+  cmd->add_option("--explore", o->sc.explore, "sigma: append a sample around each answer, unit(a) + sigma z/sqrt(d), not the answer")
+      ->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  cmd->add_option("--responses", o->sc.responses, "the task's responses for the loop (default: the run's own)")
+      ->check(CLI::IsMember({"line", "spread"}));
+  cmd->add_option("--out", o->out, "the CSV's file name inside the run directory")->capture_default_str();
   cmd->callback([o] {
     const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign selfcorrect");
     const auto curves = lab::self_correction(o->run, o->sc, std::cerr);
-    const std::string path = o->run + "/selfcorrect.csv";
+    if (o->out.empty() || o->out.find('/') != std::string::npos)
+      throw std::invalid_argument("--out is a file name inside the run directory, got '" + o->out + "'");
+    const std::string path = o->run + "/" + o->out;
     lab::write_rounds_csv(path, curves, o->sc.sequences);
     std::printf("1 - cos(answer, y*) by round (round 0: %zu sampled triplets), mean over %zu sequences -> %s\n%-10s %6s",
                 o->sc.start, o->sc.sequences, path.c_str(), "method", "q");

@@ -20,6 +20,7 @@ void add_sweep(CLI::App& app) {
   cmd->add_option("--grid", o->grid, "grid file (YAML; see experiments/lab/sweep.hpp)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--shard", o->shard, "run only shard i of n: runs whose index mod n is i")->capture_default_str();
   cmd->add_option("--runs-dir", o->sweep.runs_dir, "where the run directories and results.csv go (default: the grid's out)");
+  cmd->add_option("--only", o->sweep.only, "train only these runs: names (every seed) or name-sN; results.csv still gathers the whole grid");
   cmd->add_option("--set", o->sweep.overrides, "KEY=VALUE overrides for every run, after the grid's (e.g. training.threads=2)");
   cmd->callback([o] {
     int i = 0, n = 1;
@@ -41,7 +42,7 @@ void add_sweep(CLI::App& app) {
     group.barrier();  // every shard's runs are done: the results gathered now are the whole grid's
     if (group.leader()) lab::gather_results(sweep);
     std::cout << "sweep: " << trained << " runs trained in this call" << (n > 1 ? " (shard " + std::to_string(i) + "/" + std::to_string(n) + ")" : "")
-              << "; " << sweep.runs.size() << " in the grid; results in " << sweep.out << "/results.csv\n";
+              << "; " << sweep.all.size() << " in the grid; results in " << sweep.out << "/results.csv\n";
   });
 }
 

@@ -40,6 +40,7 @@ void for_each_field(C& c, Visit&& visit) {
   visit("model.ffn", c.model.ffn, OnOff{});
   visit("model.causal", c.model.causal, OnOff{});
   visit("task.reward_noise", c.task.reward_noise, InRange{0.0, 1.0});
+  visit("task.responses", c.task.responses, OneOf<Responses>{{{"line", Responses::Line}, {"spread", Responses::Spread}}});
   visit("training.batch_size", c.training.batch_size, AtLeast{1});
   visit("training.learning_rate", c.training.learning_rate, InRange{1e-12, 10.0});
   visit("training.train_steps", c.training.train_steps, AtLeast{1});
@@ -48,6 +49,7 @@ void for_each_field(C& c, Visit&& visit) {
   visit("training.loss", c.training.bradley_terry, OneOf<bool>{{{"pl", false}, {"bt", true}}});
   visit("training.checkpoint_every", c.training.checkpoint_every, AtLeast{1});
   visit("training.micro_batches", c.training.micro_batches, AtLeast{1});
+  visit("training.on_policy", c.training.on_policy, AtLeast{0});
   visit("training.seed", c.training.seed, AnySeed{});
   visit("training.threads", c.training.threads, InRange{0, 256});  // 0 = all cores
 }
@@ -161,6 +163,11 @@ void RunConfig::validate() const {
   if (training.batch_size % training.micro_batches != 0)
     bad("training.batch_size (" + std::to_string(training.batch_size) + ") must be divisible by training.micro_batches (" +
         std::to_string(training.micro_batches) + ")");
+  if (training.on_policy > 0 && training.on_policy + 2 > model.n_points)
+    bad("training.on_policy (" + std::to_string(training.on_policy) + ") must leave a sampled triplet before and an x-token after the "
+        "model's own answers: at most model.n_points - 2 = " + std::to_string(model.n_points - 2));
+  if (training.on_policy > 0 && !model.causal)
+    bad("training.on_policy needs model.causal: on (an unmasked model's earlier answers would see the triplets after them)");
 }
 
 std::string RunConfig::to_yaml() const {

@@ -24,6 +24,9 @@ struct TrainConfig {
   // Each step's batch is cut into this many equal micro-batches whose gradients are computed apart and
   // summed in order: in one process, or spread over the processes of an MPI job (data_parallel.hpp).
   std::size_t micro_batches = 1;
+  // On-policy contexts (on_policy.hpp): this many triplets of every training sequence are the model's
+  // own earlier answers, scored by the critic of multi-round self-correction. 0: the paper's training.
+  std::size_t on_policy = 0;
 };
 
 struct RunConfig {

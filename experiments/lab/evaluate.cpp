@@ -59,6 +59,7 @@ HeldOut held_out(const std::string& run_dir, const EvalOptions& opt) {
 
   TaskConfig task = cfg.task;
   if (opt.reward_noise >= 0) task.reward_noise = opt.reward_noise;
+  if (!opt.responses.empty()) task.responses = parse_responses(opt.responses);
   ag::Rng data(opt.seed);
   Batch<double> b = sample_batch<double>(task, opt.sequences, data);
   ag::TensorD answers = model_answers(model, b);

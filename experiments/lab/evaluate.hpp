@@ -21,6 +21,7 @@ struct EvalOptions {
   std::size_t sequences = 1024;
   std::uint64_t seed = 1000003;  // the training data comes from another stream (trainer.cpp)
   double reward_noise = -1;      // < 0: the run's own task.reward_noise
+  std::string responses;         // "line" or "spread"; empty: the run's own task.responses
   GdOptions gd;
 };
 

@@ -12,7 +12,26 @@
 
 namespace lab {
 
-Critique critique(const Batch<double>& b, const ag::TensorD& a) {
+namespace {
+
+Critique spread_critique(const Batch<double>& b, const ag::TensorD& a) {
+  const std::size_t B = a.shape()[0], d = a.shape()[1];
+  Critique c{std::vector<double>(B), ag::TensorD::empty({B, d}), ag::TensorD::empty({B, d})};
+  for (std::size_t s = 0; s < B; ++s) {
+    const double *ys = b.ystar.data() + s * d, *as = a.data() + s * d;
+    double norm_a = 0, norm_y = 0;
+    for (std::size_t i = 0; i < d; ++i) norm_a += as[i] * as[i], norm_y += ys[i] * ys[i];
+    const double scale = norm_a > 0 ? std::sqrt(norm_y / norm_a) : 0.0;
+    for (std::size_t i = 0; i < d; ++i) c.response.data()[s * d + i] = c.projection.data()[s * d + i] = as[i] * scale;
+    c.score[s] = spread_reward(as, ys, d);
+  }
+  return c;
+}
+
+}  // namespace
+
+Critique critique(const TaskConfig& task, const Batch<double>& b, const ag::TensorD& a) {
+  if (task.responses == Responses::Spread) return spread_critique(b, a);  // every answer is in distribution
   const std::size_t B = a.shape()[0], d = a.shape()[1];
   const ag::TensorD e = bad_responses(b);
   Critique c{std::vector<double>(B), ag::TensorD::empty({B, d}), ag::TensorD::empty({B, d})};
@@ -51,6 +70,20 @@ struct Answerer {
   bool appends_projection = false;
 };
 
+// unit(a) + σ z / √d per row, z ~ N(0, I): a response sampled around the answer.
+ag::TensorD sample_around(const ag::TensorD& a, double sigma, ag::Rng& rng) {
+  const std::size_t B = a.shape()[0], d = a.shape()[1];
+  ag::TensorD out = ag::TensorD::empty({B, d});
+  for (std::size_t s = 0; s < B; ++s) {
+    double norm = 0;
+    for (std::size_t i = 0; i < d; ++i) norm += a.data()[s * d + i] * a.data()[s * d + i];
+    norm = norm > 0 ? std::sqrt(norm) : 1.0;
+    for (std::size_t i = 0; i < d; ++i)
+      out.data()[s * d + i] = a.data()[s * d + i] / norm + sigma * rng.normal() / std::sqrt(static_cast<double>(d));
+  }
+  return out;
+}
+
 std::vector<Answerer> answerers(const ICAlignTransformer<float>& model, const SelfCorrectionOptions& opt) {
   // the prediction at x-token n has seen triplets 0..n-1 (causal)
   auto model_answer = [&model](const Batch<double>& ctx, std::size_t n) {
@@ -80,9 +113,11 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
   if (opt.start < 1 || opt.start + opt.rounds >= N)
     throw std::invalid_argument("self-correction: need 1 <= start and start + rounds < n_points = " + std::to_string(N) +
                                 " (got start " + std::to_string(opt.start) + ", rounds " + std::to_string(opt.rounds) + ")");
+  if (!(opt.explore >= 0)) throw std::invalid_argument("self-correction: explore must be >= 0, got " + std::to_string(opt.explore));
   const TrainedRun run = load_run(run_dir);
   ag::Rng data(opt.seed);
   TaskConfig task = run.cfg.task;
+  if (!opt.responses.empty()) task.responses = parse_responses(opt.responses);
   task.reward_noise = 0;  // the k starting triplets carry true rewards; only the critic is noisy
   const Batch<double> seqs = sample_batch<double>(task, opt.sequences, data);
   const std::size_t B = opt.sequences, d = run.cfg.model.n_dims;
@@ -94,7 +129,8 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
       Batch<double> ctx = seqs;  // copies of the handles: the triplets after `start` are overwritten below
       ctx.ys = ag::TensorD::from_vector(seqs.ys.shape(), seqs.ys.to_vector());
       ctx.rs = ag::TensorD::from_vector(seqs.rs.shape(), seqs.rs.to_vector());
-      ag::Rng critic(opt.seed ^ 0xC0FFEEull);  // the same critic draws for every answerer
+      ag::Rng critic(opt.seed ^ 0xC0FFEEull);  // the same critic and exploration draws for every answerer
+      ag::Rng explore(opt.seed ^ 0xE7A1ull);
       RoundCurve c{who.name, q, {}, {}};
       for (std::size_t t = 0; t <= opt.rounds; ++t) {
         const std::size_t n = opt.start + t;
@@ -102,7 +138,7 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
         Curve summary;
         summarise(alignment_error(a, seqs.ystar), summary);
         c.mean.push_back(summary.mean[0]), c.sem.push_back(summary.sem[0]);
-        const Critique crit = critique(seqs, a);
+        const Critique crit = critique(task, seqs, opt.explore > 0 ? sample_around(a, opt.explore, explore) : a);
         const ag::TensorD& appended = who.appends_projection ? crit.projection : crit.response;
         for (std::size_t s = 0; s < B; ++s) {  // the answer and its score become triplet n
           const bool noisy = critic.uniform() < q;

@@ -11,6 +11,14 @@
 // the score, with probability q, by a fresh U(0, 1) draw (the task's reward noise, applied to the
 // critic).
 //
+// On the spread task (task.responses: spread) the critic is the task's own reward, (1 + cos(a, y*))/2,
+// and the answer joins the context scaled to ‖y*‖, as every response of that task is.
+//
+// Exploration (explore = σ > 0): what joins the context is not the answer but a sample around it,
+// unit(a) + σ z / √d with z ~ N(0, I) (then scored and rescaled as above), as a language model
+// samples its responses; the error is still that of the answer itself. Every answerer gets the same
+// draws of z.
+//
 // Round 0 answers from the k sampled triplets; round t from those plus t (answer, score) triplets.
 // The same loop runs with three answerers on the same sequences and critic draws: the trained
 // model, GD on the cosine PL loss (the `gd` baseline of icalign eval), and the explicit
@@ -32,6 +40,8 @@ struct SelfCorrectionOptions {
   std::vector<double> critic_noise{0, 0.25, 0.5, 1};
   std::size_t sequences = 512;
   std::uint64_t seed = 1000003;
+  double explore = 0;       // σ: the appended response is a sample around the answer (0: the answer)
+  std::string responses;    // the task's responses ("line" or "spread"); empty: the run's own
   GdOptions gd;
 };
 
@@ -42,13 +52,13 @@ struct RoundCurve {
 };
 
 // The critic's score r of answers a (B, d) for the batch's sequences, before noise, and each answer
-// rescaled to ‖y_r‖ (what joins the context).
+// rescaled to ‖y_r‖ (line) or ‖y*‖ (spread): what joins the context.
 struct Critique {
   std::vector<double> score;
   ag::TensorD response;    // (B, d)
   ag::TensorD projection;  // (B, d): y_r, the training response of the same quality
 };
-Critique critique(const Batch<double>& b, const ag::TensorD& answers);
+Critique critique(const TaskConfig& task, const Batch<double>& b, const ag::TensorD& answers);
 
 std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCorrectionOptions& opt, std::ostream& progress);
 

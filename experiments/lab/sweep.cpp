@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -46,7 +47,7 @@ Sweep load_sweep(const std::string& path, const SweepOptions& options) {
   if (!g["runs"] || !g["runs"].IsMap() || g["runs"].size() == 0) fail("'runs' must map run names to override lists");
   const std::string order = g["order"] ? g["order"].as<std::string>() : "runs";
   if (order != "runs" && order != "seeds") fail("'order' must be runs (each run's seeds together) or seeds (every run's first seed first), got '" + order + "'");
-  Sweep s{g["base"].as<std::string>(), "", {}};
+  Sweep s{g["base"].as<std::string>(), "", {}, {}};
   s.out = expand_home(!options.runs_dir.empty() ? options.runs_dir : g["out"] ? g["out"].as<std::string>() : "runs/sweep");
   const auto seeds = g["seeds"] ? g["seeds"].as<std::vector<std::uint64_t>>() : std::vector<std::uint64_t>{0};
   if (seeds.empty()) fail("'seeds' is empty");
@@ -85,7 +86,7 @@ Sweep load_sweep(const std::string& path, const SweepOptions& options) {
     r.overrides.insert(r.overrides.end(), e.own.begin(), e.own.end());
     r.overrides.push_back("training.seed=" + std::to_string(seed));
     load_config(s.base, r.overrides);  // every run's config is checked before any run starts
-    s.runs.push_back(std::move(r));
+    s.all.push_back(std::move(r));
   };
   if (order == "runs") {
     for (const Entry& e : entries)
@@ -98,6 +99,16 @@ Sweep load_sweep(const std::string& path, const SweepOptions& options) {
       if (!any) break;
     }
   }
+  for (const std::string& name : options.only)
+    if (std::none_of(s.all.begin(), s.all.end(), [&](const SweepRun& r) { return r.run == name || r.name == name; })) {
+      std::string names;
+      for (const Entry& e : entries) names += (names.empty() ? "" : ", ") + e.run;
+      fail("--only '" + name + "' names no run (runs: " + names + "; or one seed of one, as in " + s.all[0].name + ")");
+    }
+  for (const SweepRun& r : s.all)
+    if (options.only.empty() || std::any_of(options.only.begin(), options.only.end(),
+                                            [&](const std::string& n) { return r.run == n || r.name == n; }))
+      s.runs.push_back(r);
   return s;
 }
 
@@ -140,7 +151,7 @@ int run_sweep(const Sweep& sweep, int shard, int shards, std::ostream& progress)
 void gather_results(const Sweep& sweep) {
   std::ostringstream out;
   out << "run,seed,noise,method,k,mean,sem,n\n";
-  for (const SweepRun& r : sweep.runs) {
+  for (const SweepRun& r : sweep.all) {
     if (!nn::path_exists(r.dir + "/done")) continue;
     for (double noise : r.noise_levels()) {
       const std::string file = r.dir + "/" + eval_csv_name(noise);

@@ -43,13 +43,17 @@ struct SweepRun {
 
 struct Sweep {
   std::string base, out;
-  std::vector<SweepRun> runs;
+  std::vector<SweepRun> runs;  // the runs to train (after --only)
+  std::vector<SweepRun> all;   // every run of the grid: what results.csv gathers
 };
 
 // What the command line may change in a grid.
 struct SweepOptions {
   std::string runs_dir;                // replaces the grid's `out` when not empty
   std::vector<std::string> overrides;  // appended to every run's overrides (e.g. training.threads=2)
+  // When not empty, only these runs: a run name ("depth5", every seed) or a run and seed ("depth5-s1").
+  // The grid keeps its order; results.csv still gathers every finished run of the whole grid.
+  std::vector<std::string> only;
 };
 
 // Parses and checks the grid (unknown keys, a missing base, an empty grid: errors naming the field).

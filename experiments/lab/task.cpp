@@ -22,7 +22,7 @@ Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
   const auto n_noisy = static_cast<std::size_t>(std::lround(cfg.reward_noise * static_cast<double>(N)));
   Batch<T> b{ag::Tensor<T>::empty({B, N, d}), ag::Tensor<T>::empty({B, N, d}), ag::Tensor<T>::empty({B, N}),
              ag::Tensor<T>::empty({B, N}), ag::Tensor<T>::empty({B, d})};
-  std::vector<double> x(d), W(d * d), We(d * d), ystar(d), e(d);
+  std::vector<double> x(d), W(d * d), We(d * d), ystar(d), e(d), mix(d);
   std::vector<std::size_t> order(N);
   for (std::size_t s = 0; s < B; ++s) {
     for (auto& v : x) v = rng.normal();
@@ -33,12 +33,27 @@ Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
       for (std::size_t i = 0; i < d; ++i) ystar[j] += x[i] * W[i * d + j], e[j] += x[i] * We[i * d + j];
       b.ystar.data()[s * d + j] = static_cast<T>(ystar[j]);
     }
+    const double norm_ystar = std::sqrt(std::inner_product(ystar.begin(), ystar.end(), ystar.begin(), 0.0));
     for (std::size_t n = 0; n < N; ++n) {
       const double r = rng.uniform();
-      b.rs_true.data()[s * N + n] = b.rs.data()[s * N + n] = static_cast<T>(r);
+      if (cfg.responses == Responses::Spread) {  // a wrong direction of its own, e = x W_n
+        for (auto& v : We) v = rng.normal();
+        for (std::size_t j = 0; j < d; ++j) {
+          e[j] = 0;
+          for (std::size_t i = 0; i < d; ++i) e[j] += x[i] * We[i * d + j];
+        }
+      }
+      for (std::size_t j = 0; j < d; ++j) mix[j] = r * ystar[j] + (1 - r) * e[j];
+      double reward = r;
+      if (cfg.responses == Responses::Spread) {
+        const double norm = std::sqrt(std::inner_product(mix.begin(), mix.end(), mix.begin(), 0.0));
+        for (auto& v : mix) v *= norm > 0 ? norm_ystar / norm : 0.0;
+        reward = spread_reward(mix.data(), ystar.data(), d);
+      }
+      b.rs_true.data()[s * N + n] = b.rs.data()[s * N + n] = static_cast<T>(reward);
       for (std::size_t j = 0; j < d; ++j) {
         b.xs.data()[(s * N + n) * d + j] = static_cast<T>(x[j]);
-        b.ys.data()[(s * N + n) * d + j] = static_cast<T>(r * ystar[j] + (1 - r) * e[j]);
+        b.ys.data()[(s * N + n) * d + j] = static_cast<T>(mix[j]);
       }
     }
     // Reward noise: a partial Fisher-Yates shuffle picks n_noisy distinct positions.
@@ -54,6 +69,18 @@ Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
 
 template Batch<float> sample_batch(const TaskConfig&, std::size_t, ag::Rng&);
 template Batch<double> sample_batch(const TaskConfig&, std::size_t, ag::Rng&);
+
+Responses parse_responses(const std::string& name) {
+  if (name == "line") return Responses::Line;
+  if (name == "spread") return Responses::Spread;
+  throw std::invalid_argument("responses must be line or spread, got '" + name + "'");
+}
+
+double spread_reward(const double* a, const double* ystar, std::size_t d) {
+  double dot = 0, na = 0, ny = 0;
+  for (std::size_t i = 0; i < d; ++i) dot += a[i] * ystar[i], na += a[i] * a[i], ny += ystar[i] * ystar[i];
+  return 0.5 + 0.5 * dot / std::sqrt(std::max(na * ny, 1e-300));
+}
 
 ag::TensorD bad_responses(const Batch<double>& b) {
   const std::size_t B = b.ys.shape()[0], N = b.ys.shape()[1], d = b.ys.shape()[2];

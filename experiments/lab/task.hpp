@@ -4,12 +4,20 @@
 // Per sequence: one query x ~ N(0, I_d), repeated at all N positions; a target map W* and a "bad"
 // map W_eps with N(0, 1) entries; y* = x W*, e = x W_eps; rewards r_i ~ U(0, 1); responses
 // y_i = r_i y* + (1 - r_i) e, so a higher reward means a response closer to the target.
+//
+// A variant beyond the paper (task.responses: spread, docs/self_correction.md): every response mixes
+// y* with a wrong direction of its own, e_i = x W_i, and is scaled to ‖y*‖; its reward is its quality,
+// (1 + cos(y_i, y*)) / 2. The responses then cover every direction around y*, and a critic can score
+// any answer the same way, so a model's own answers are in distribution as context.
 #pragma once
 #include "autograd/autograd.hpp"
 
 namespace lab {
 
+enum class Responses { Line, Spread };
+
 struct TaskConfig {
+  Responses responses = Responses::Line;
   std::size_t n_dims = 5;      // d
   std::size_t n_points = 20;   // N
   double reward_noise = 0.0;   // p: this fraction of the in-context rewards is replaced by fresh U(0,1)
@@ -32,7 +40,13 @@ template <class T>
 Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng);
 
 // The "bad" response e of each sequence (B, d), recovered from response 0 and its true mixture:
-// e = (y_0 - r_0 y*) / (1 - r_0). Every y_i lies on the line from e to y*.
+// e = (y_0 - r_0 y*) / (1 - r_0). Every y_i lies on the line from e to y*. (Line responses only.)
 ag::TensorD bad_responses(const Batch<double>& b);
+
+// "line" or "spread" as a task's Responses; an error naming the allowed values otherwise.
+Responses parse_responses(const std::string& name);
+
+// The reward of the spread task for an answer a (d values): (1 + cos(a, y*)) / 2.
+double spread_reward(const double* a, const double* ystar, std::size_t d);
 
 }  // namespace lab

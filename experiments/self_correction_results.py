@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""Gathers the self-correction study (scripts/self_correction.sh, experiments/grids/self_correction.yaml)
+from its run directories <variant>-s<seed> into OUT/:
+
+  self_correction_emergent.csv   variant,method,seed,critic_noise,round,error  (the multi-round loop;
+                                 a variant's loop settings are part of its name: <run>+explore<σ>)
+  self_correction_oneshot.csv    variant,seed,method,k,mean,sem,n  (panel (a) on the paper's task)
+  self_correction_agreement.csv  variant,seed,measure,method,map,k,mean,sem,n  (icalign agree)
+  self_correction_summary.md     the tables docs/self_correction.md quotes, and which criteria hold
+  self_correction_rounds.png, self_correction_oneshot.png, self_correction_agreement.png
+
+Every number is a mean over held-out sequences per seed; tables and figures give the mean over seeds
+± the standard error over seeds.
+Usage: self_correction_results.py OUT RUNS_DIR"""
+import csv
+import glob
+import math
+import os
+import re
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+METHOD = {"model": "model", "gd": "gd", "construct": "construction"}  # model_projected is a diagnostic
+
+
+def runs(runs_dir):
+    """[(variant, seed, dir)] of every finished run"""
+    out = []
+    for d in sorted(glob.glob(os.path.join(runs_dir, "*-s*"))):
+        m = re.fullmatch(r"(.+)-s(\d+)", os.path.basename(d))
+        if m and os.path.exists(os.path.join(d, "done")):
+            out.append((m.group(1), int(m.group(2)), d))
+    return out
+
+
+def mean_sem(xs):
+    m = sum(xs) / len(xs)
+    if len(xs) < 2:
+        return m, float("nan")
+    return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs))
+
+
+def gather(out, runs_dir):
+    emergent, oneshot, agreement = [], [], []
+    for variant, seed, d in runs(runs_dir):
+        for path in sorted(glob.glob(os.path.join(d, "selfcorrect_explore*.csv"))):
+            sigma = os.path.basename(path)[len("selfcorrect_explore"):-len(".csv")]
+            name = variant if float(sigma) == 0 else f"{variant}+explore{sigma}"
+            for r in csv.DictReader(open(path)):
+                if r["method"] in METHOD:
+                    emergent.append((name, METHOD[r["method"]], seed, float(r["critic_noise"]), int(r["round"]), float(r["mean"])))
+        if os.path.exists(os.path.join(d, "eval_line.csv")):
+            for r in csv.DictReader(open(os.path.join(d, "eval_line.csv"))):
+                oneshot.append((variant, seed, r["method"], int(r["k"]), float(r["mean"]), float(r["sem"]), int(r["n"])))
+        if os.path.exists(os.path.join(d, "agreement.csv")):
+            for r in csv.DictReader(open(os.path.join(d, "agreement.csv"))):
+                agreement.append((variant, seed, r["measure"], r["method"], r["map"], int(r["k"]), float(r["mean"]), float(r["sem"]), int(r["n"])))
+    write(os.path.join(out, "self_correction_emergent.csv"), "variant,method,seed,critic_noise,round,error", emergent)
+    write(os.path.join(out, "self_correction_oneshot.csv"), "variant,seed,method,k,mean,sem,n", oneshot)
+    write(os.path.join(out, "self_correction_agreement.csv"), "variant,seed,measure,method,map,k,mean,sem,n", agreement)
+    return emergent, oneshot, agreement
+
+
+def write(path, header, rows):
+    with open(path + ".new", "w") as f:
+        f.write(header + "\n")
+        for r in rows:
+            f.write(",".join(("%.10g" % v) if isinstance(v, float) else str(v) for v in r) + "\n")
+    os.replace(path + ".new", path)
+
+
+def over_seeds(rows, key, value):
+    """{key(row): (mean, sem, n_seeds)} over the rows' seeds"""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(value(r))
+    return {k: mean_sem(v) + (len(v),) for k, v in groups.items()}
+
+
+def variants_in(emergent):
+    seen = []
+    for r in emergent:
+        if r[0] not in seen:
+            seen.append(r[0])
+    return seen
+
+
+def summary(out, emergent, oneshot, agreement):
+    curve = over_seeds(emergent, lambda r: (r[0], r[1], r[3], r[4]), lambda r: r[5])
+    lines = ["# Self-correction study: summary (written by experiments/self_correction_results.py)", "",
+             "Error 1 − cos(answer, y*), mean over seeds ± standard error over seeds (n = seeds).", "",
+             "| variant | answerer | q | round 0 | round 1 | round 4 | round 12 | round 4 / round 0 | n |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    verdicts = []
+    for v in variants_in(emergent):
+        for method in ("model", "gd", "construction"):
+            for q in sorted({r[3] for r in emergent if r[0] == v}):
+                c = [curve.get((v, method, q, t)) for t in range(13)]
+                if c[0] is None or c[12] is None:
+                    continue
+                cell = lambda t: "%.3f ± %.3f" % c[t][:2]
+                lines.append(f"| {v} | {method} | {q:g} | {cell(0)} | {cell(1)} | {cell(4)} | {cell(12)} | "
+                             f"{c[4][0] / c[0][0]:.2f} | {c[0][2]} |")
+        # The issue's criteria, on the model's mean curve over seeds.
+        m0 = [curve.get((v, "model", 0.0, t)) for t in range(13)]
+        m1 = [curve.get((v, "model", 1.0, t)) for t in range(13)]
+        if None in m0 or None in m1:
+            continue
+        accurate = m0[4][0] <= 0.85 * m0[0][0]
+        no_rise = all(m0[t + 1][0] <= m0[t][0] for t in range(12))
+        random_no_help = m1[4][0] >= 0.95 * m1[0][0]
+        verdicts.append(f"| {v} | {m0[4][0] / m0[0][0]:.2f} {'✓' if accurate else '✗'} | "
+                        f"{'✓' if no_rise else '✗ (rises at round ' + str(next(t + 1 for t in range(12) if m0[t + 1][0] > m0[t][0])) + ')'} | "
+                        f"{m1[4][0] / m1[0][0]:.2f} {'✓' if random_no_help else '✗'} | {m0[0][2]} |")
+    lines += ["", "The issue's criteria for the trained model (mean curve over seeds): with an accurate critic "
+              "round 4 ≤ 0.85 × round 0 and no rise over rounds 0..12; with a random critic round 4 ≥ 0.95 × round 0.", "",
+              "| variant | q = 0: round 4 / round 0 ≤ 0.85 | q = 0: never rises | q = 1: round 4 / round 0 ≥ 0.95 | seeds |",
+              "|---|---|---|---|---|"] + verdicts
+    one = over_seeds(oneshot, lambda r: (r[0], r[2], r[3]), lambda r: r[4])
+    lines += ["", "One shot on the paper's task (panel (a), 1024 held-out sequences per seed): error at k, "
+              "mean ± SE over seeds; 'vs paper' is the difference to the `paper` variant in units of the "
+              "two standard errors combined.", "",
+              "| variant | method | k = 2 | k = 5 | k = 10 | k = 19 | vs paper at k = 5 / 10 / 19 |", "|---|---|---|---|---|---|---|"]
+    for v in sorted({r[0] for r in oneshot}, key=lambda s: (s != "paper", s)):
+        for method in ("model", "gd"):
+            if (v, method, 2) not in one or (method == "gd" and v != "paper"):
+                continue
+            cells = " | ".join("%.3f ± %.3f" % one[(v, method, k)][:2] for k in (2, 5, 10, 19))
+            z = []
+            for k in (5, 10, 19):
+                a, b = one[(v, method, k)], one[("paper", method, k)]
+                se = math.hypot(a[1], b[1])
+                z.append("%+.1f" % ((a[0] - b[0]) / se) if se > 0 else "–")
+            lines.append(f"| {v} | {method} | {cells} | {' / '.join(z) if v != 'paper' else ''} |")
+    agr = over_seeds(agreement, lambda r: (r[0], r[2], r[3], r[4], r[5]), lambda r: r[6])
+    lines += ["", "Agreement with GD and invariance to increasing reward maps (icalign agree, 1024 sequences per seed), "
+              "mean over seeds:", "", "| variant | measure | method | map | k = 2 | k = 5 | k = 10 | k = 19 |",
+              "|---|---|---|---|---|---|---|---|"]
+    for key in sorted({k[:4] for k in agr}):
+        if all((*key, k) in agr for k in (2, 5, 10, 19)):
+            lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3] or '–'} | " +
+                         " | ".join("%.3f" % agr[(*key, k)][0] for k in (2, 5, 10, 19)) + " |")
+    with open(os.path.join(out, "self_correction_summary.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return curve, one, agr
+
+
+def band(ax, xs, stats, label, **style):
+    m = [s[0] for s in stats]
+    e = [0 if math.isnan(s[1]) else s[1] for s in stats]
+    (l,) = ax.plot(xs, m, label=label, **style)
+    ax.fill_between(xs, [a - b for a, b in zip(m, e)], [a + b for a, b in zip(m, e)], color=l.get_color(), alpha=0.15)
+
+
+def plot_rounds(out, emergent, curve):
+    variants = variants_in(emergent)
+    base = [v for v in variants if "+explore" not in v]
+    sigmas = sorted({v.split("+explore")[1] for v in variants if "+explore" in v}, key=float)
+    cols = ["0"] + sigmas
+    qs = sorted({r[3] for r in emergent})
+    fig, axes = plt.subplots(len(qs), len(cols), figsize=(4.2 * len(cols), 3.4 * len(qs)), sharey=True, squeeze=False)
+    rounds = list(range(13))
+    for i, q in enumerate(qs):
+        for j, s in enumerate(cols):
+            ax = axes[i][j]
+            for v in base:
+                name = v if s == "0" else f"{v}+explore{s}"
+                if (name, "model", q, 0) in curve:
+                    band(ax, rounds, [curve[(name, "model", q, t)] for t in rounds], f"model: {v}")
+            ref = base[0] if s == "0" else f"{base[0]}+explore{s}"
+            for method, style in (("gd", dict(color="k", ls="--")), ("construction", dict(color="grey", ls=":"))):
+                if (ref, method, q, 0) in curve:  # GD and the construction do not depend on the model
+                    band(ax, rounds, [curve[(ref, method, q, t)] for t in rounds], f"{method} ({base[0]} task)", **style)
+            ax.set_title(f"critic noise q = {q:g}, explore σ = {s}", fontsize=9)
+            ax.set_xlabel("round")
+            ax.grid(alpha=0.3)
+        axes[i][0].set_ylabel("1 − cos(answer, y*)")
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle("multi-round self-correction (small model, mean ± SE over seeds)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "self_correction_rounds.png"), dpi=110)
+
+
+def plot_oneshot(out, one):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ks = list(range(1, 20))
+    for v in sorted({k[0] for k in one}, key=lambda s: (s != "paper", s)):
+        if all((v, "model", k) in one for k in ks):
+            band(ax, ks, [one[(v, "model", k)] for k in ks], f"model: {v}")
+    if all(("paper", "gd", k) in one for k in ks):
+        band(ax, ks, [one[("paper", "gd", k)] for k in ks], "GD", color="k", ls="--")
+    ax.set_xlabel("in-context examples k")
+    ax.set_ylabel("1 − cos(answer, y*)")
+    ax.set_title("one shot on the paper's task, by training variant", fontsize=10)
+    ax.set_ylim(0, 1.3)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "self_correction_oneshot.png"), dpi=110)
+
+
+def plot_agreement(out, agr):
+    variants = sorted({k[0] for k in agr}, key=lambda s: (s != "paper", s))
+    maps = sorted({k[3] for k in agr if k[1] == "map_shift"})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ks = list(range(1, 20))
+    for v in variants:
+        key = (v, "cos_with_gd", "model", "")
+        if all((*key, k) in agr for k in ks):
+            band(axes[0], ks, [agr[(*key, k)] for k in ks], f"model: {v}")
+        shifts = [[agr[(v, "map_shift", "model", m, k)][0] for m in maps if (v, "map_shift", "model", m, k) in agr] for k in ks]
+        if all(shifts):
+            axes[1].plot(ks, [max(s) for s in shifts], label=f"model: {v} (largest over maps)")
+    axes[0].set_title("prediction agreement: mean cos(model, GD)", fontsize=10)
+    axes[1].set_title("reward-map invariance: 1 − cos(answer, answer with mapped rewards)\n(GD: exactly 0)", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("in-context examples k")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "self_correction_agreement.png"), dpi=110)
+
+
+def main(out, runs_dir):
+    os.makedirs(out, exist_ok=True)
+    emergent, oneshot, agreement = gather(out, runs_dir)
+    if not emergent:
+        print(f"no finished run with a selfcorrect_explore*.csv in {runs_dir}")
+        return 1
+    curve, one, agr = summary(out, emergent, oneshot, agreement)
+    plot_rounds(out, emergent, curve)
+    if one:
+        plot_oneshot(out, one)
+    if agr:
+        plot_agreement(out, agr)
+    print(f"{len(runs(runs_dir))} runs -> {out}/self_correction_*.csv, *.png, self_correction_summary.md")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1], sys.argv[2]))
