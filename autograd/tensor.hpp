@@ -76,4 +76,11 @@ class Tensor {
 using TensorF = Tensor<float>;
 using TensorD = Tensor<double>;
 
+// A copy of t's values in storage of its own, as To (float <-> double); off the tape, no gradient.
+template <class To, class From>
+Tensor<To> copy_as(const Tensor<From>& t) {
+  const From* p = t.data();
+  return Tensor<To>::from_vector(t.shape(), std::vector<To>(p, p + t.numel()));
+}
+
 }  // namespace ag

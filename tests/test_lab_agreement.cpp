@@ -3,6 +3,7 @@
 // exactly invariant to increasing maps of them; an answerer that weighs by reward values is not.
 #include "experiments/lab/agreement.hpp"
 #include "experiments/lab/baselines.hpp"
+#include "experiments/lab/sensitivity.hpp"
 #include "testing.hpp"
 
 namespace {
@@ -74,4 +75,59 @@ TEST_CASE("agreement: rank/k maps the first k rewards to their rank over k and l
   const auto mapped = rank->apply(b, 3).rs.to_vector();
   const std::vector<double> want{2.0 / 3, 1.0, 1.0 / 3, 0.5, 0.7, 0.2, 0.4, 0.6};
   CHECK(mapped == want);
+}
+
+// Sensitivity agreement: the finite differences against a closed form, the model's autograd path
+// against finite differences of the same (double) model, and GD against itself.
+TEST_CASE("sensitivity: finite differences match the closed form of cos(sum of responses, u)", "[lab][agreement]") {
+  const auto b = batch(6, 3);
+  const std::size_t d = 5, k = 4;
+  const lab::Answerer sum_of_responses = [](const lab::Batch<double>& c, std::size_t n) {
+    return ag::sum(ag::slice(c.ys, 1, 0, static_cast<long>(n)), {1});
+  };
+  ag::Rng rng(4);
+  const ag::TensorD u = lab::probe_directions(6, d, rng);
+  const ag::TensorD fd = lab::finite_difference_sensitivity(sum_of_responses, b, k, u);
+  const ag::TensorD a = sum_of_responses(b, k);
+  for (std::size_t s = 0; s < 6; ++s) {
+    double na = 0, au = 0;
+    for (std::size_t j = 0; j < d; ++j) na += a.data()[s * d + j] * a.data()[s * d + j], au += a.data()[s * d + j] * u.data()[s * d + j];
+    na = std::sqrt(na);
+    for (std::size_t i = 0; i < k; ++i)  // ∂cos(a, u)/∂y_i = ∂cos/∂a = u/‖a‖ − (a·u) a/‖a‖³ for every i < k
+      for (std::size_t j = 0; j < d; ++j) {
+        const double exact = u.data()[s * d + j] / na - au * a.data()[s * d + j] / (na * na * na);
+        const double got = fd.data()[(s * k + i) * d + j];
+        CHECK(std::abs(got - exact) <= 1e-5 + 1e-3 * std::abs(exact));
+      }
+  }
+}
+
+TEST_CASE("sensitivity: the model's autograd gradient equals finite differences, and GD agrees with itself", "[lab][agreement]") {
+  const auto b = batch(5, 6);
+  lab::ModelConfig mc;
+  mc.n_points = 8, mc.n_embd = 12, mc.n_layer = 2, mc.n_head = 2;
+  ag::Rng init(7);
+  const lab::ICAlignTransformer<double> model(mc, init);
+  const lab::Answerer model_answer = [&](const lab::Batch<double>& c, std::size_t k) {
+    ag::NoGradGuard no_grad;
+    const ag::TensorD p = model(c.xs, c.ys, c.rs);
+    return ag::reshape(ag::slice(p, 1, static_cast<long>(k), static_cast<long>(k) + 1), {5, 5});
+  };
+  ag::Rng rng(8);
+  const ag::TensorD u = lab::probe_directions(5, 5, rng);
+  for (std::size_t k : {1, 3, 7}) {
+    INFO("k = " << k);
+    const ag::TensorD by_autograd = lab::model_sensitivity(model, b, k, u);
+    const ag::TensorD by_differences = lab::finite_difference_sensitivity(model_answer, b, k, u);
+    REQUIRE(by_autograd.shape() == ag::Shape{5, k, 5});
+    for (std::size_t i = 0; i < by_autograd.numel(); ++i) {
+      const double n = by_differences.data()[i];
+      CHECK(std::abs(by_autograd.data()[i] - n) <= 1e-5 + 1e-3 * std::abs(n));
+    }
+    for (double c : lab::sensitivity_cosines(by_autograd, by_differences)) CHECK(c > 0.99999);
+  }
+  const ag::TensorD g = lab::finite_difference_sensitivity(kGd, b, 3, u);
+  for (double c : lab::sensitivity_cosines(g, g)) CHECK(c == Approx(1.0).margin(1e-12));
+  // A sensitivity that does not agree: the sign-flipped one.
+  for (double c : lab::sensitivity_cosines(g, g * -1.0)) CHECK(c == Approx(-1.0).margin(1e-12));
 }

@@ -76,8 +76,8 @@ TEST_CASE("on-policy contexts: m consecutive triplets become the model's own sco
   const lab::Batch<double> b = lab::sample_batch<double>(task, 4, data);
   const std::size_t N = task.n_points, d = task.n_dims, m = 3;
   ag::Rng pick(9), pick_again(9);
-  const lab::Batch<float> own = lab::with_own_answers(model, task, b, m, pick);
-  const lab::Batch<float> again = lab::with_own_answers(model, task, b, m, pick_again);
+  const lab::Batch<float> own = lab::with_own_answers(model, task, b, m, 0.0, pick);
+  const lab::Batch<float> again = lab::with_own_answers(model, task, b, m, 0.0, pick_again);
   CHECK(own.ys.to_vector() == again.ys.to_vector());  // deterministic given the stream
   std::vector<std::size_t> changed;
   for (std::size_t n = 0; n < N; ++n) {

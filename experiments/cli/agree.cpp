@@ -1,8 +1,12 @@
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <memory>
 
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/agreement.hpp"
+#include "experiments/lab/construction_study.hpp"
+#include "experiments/lab/sensitivity.hpp"
 #include "experiments/lab/evaluate.hpp"
 #include "experiments/lab/trainer.hpp"
 
@@ -12,13 +16,21 @@ void add_agree(CLI::App& app) {
   struct Options {
     std::string run;
     lab::EvalOptions eval;
+    std::size_t sensitivity_sequences = 256;
+    std::vector<std::size_t> sensitivity_k{2, 5, 10, 19};
   };
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("agree", "how close a trained model is to GD: prediction agreement and invariance to "
-                                          "increasing maps of the rewards, per k; writes <run>/agreement.csv");
+  auto* cmd = app.add_subcommand("agree", "how close a trained model (and the construction) is to GD: prediction agreement, "
+                                          "sensitivity agreement and invariance to increasing maps of the rewards, per k; "
+                                          "writes <run>/agreement.csv");
   cmd->add_option("--run", o->run, "a trained run")->required();
   cmd->add_option("--sequences", o->eval.sequences, "held-out sequences")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--seed", o->eval.seed, "seed of the held-out sequences")->capture_default_str();
+  cmd->add_option("--sensitivity-sequences", o->sensitivity_sequences,
+                  "sequences for the sensitivity agreement (GD's gradient costs 2·k·d GD runs per k)")
+      ->check(CLI::Range(2, 1 << 20))->capture_default_str();
+  cmd->add_option("--sensitivity-k", o->sensitivity_k, "the k at which to measure sensitivity agreement (none: skip it)")
+      ->capture_default_str();
   cmd->callback([o] {
     const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign agree");
     const lab::TrainedRun run = lab::load_run(o->run);
@@ -32,18 +44,30 @@ void add_agree(CLI::App& app) {
       ag::Rng init(o->eval.seed + k);  // the same start for every map: only the rewards differ
       return lab::gd_answers(batch, k, o->eval.gd, init);
     };
-    const auto rows = lab::agreement_study({{"model", model}}, gd, b, run.cfg.model.n_points);
+    const std::size_t N = run.cfg.model.n_points;
+    for (std::size_t k : o->sensitivity_k)
+      if (k < 1 || k >= N) throw std::invalid_argument("--sensitivity-k: every k must be in 1.." + std::to_string(N - 1) + ", got " + std::to_string(k));
+    const lab::Answerer construct = lab::construction_answers;
+    auto rows = lab::agreement_study({{"model", model}, {"construct", construct}}, gd, b, N);
+    ag::Rng first(o->eval.seed);  // the same sequences' first few, for the costly sensitivity measure
+    const lab::Batch<double> few = lab::sample_batch<double>(run.cfg.task, std::min(o->sensitivity_sequences, o->eval.sequences), first);
+    for (const auto& r : lab::sensitivity_study(*run.model, {{"construct", construct}}, gd, few, o->sensitivity_k, o->eval.seed))
+      rows.push_back(r);
     const std::string path = o->run + "/agreement.csv";
-    lab::write_agreement_csv(path, rows, o->eval.sequences);
-    std::printf("%-26s %-7s %-9s %8s %8s %8s %8s  (mean over %zu sequences) -> %s\n", "measure", "method", "map", "k=2",
-                "k=5", "k=10", "k=19", o->eval.sequences, path.c_str());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const auto& r = rows[i];
-      if (r.k != 1) continue;  // one line per (measure, method, map); its values at a few k
-      std::printf("%-26s %-7s %-9s", r.measure.c_str(), r.method.c_str(), r.map.c_str());
-      for (const auto& s : rows)
-        if (s.measure == r.measure && s.method == r.method && s.map == r.map && (s.k == 2 || s.k == 5 || s.k == 10 || s.k == 19))
-          std::printf(" %8.4f", s.mean);
+    lab::write_agreement_csv(path, rows);
+    std::printf("%-24s %-9s %-9s %8s %8s %8s %8s  (mean over %zu sequences, sensitivity over %zu) -> %s\n", "measure", "method",
+                "map", "k=2", "k=5", "k=10", "k=19", o->eval.sequences, few.xs.shape()[0], path.c_str());
+    std::set<std::string> shown;  // one line per (measure, method, map): its values at a few k
+    for (const auto& r : rows) {
+      if (!shown.insert(r.measure + '/' + r.method + '/' + r.map).second) continue;
+      std::printf("%-24s %-9s %-9s", r.measure.c_str(), r.method.c_str(), r.map.c_str());
+      for (std::size_t k : {2, 5, 10, 19}) {
+        const auto at = std::find_if(rows.begin(), rows.end(), [&](const lab::AgreementRow& s) {
+          return s.measure == r.measure && s.method == r.method && s.map == r.map && s.k == k;
+        });
+        if (at == rows.end()) std::printf(" %8s", "-");
+        else std::printf(" %8.4f", at->mean);
+      }
       std::printf("\n");
     }
   });

@@ -85,7 +85,7 @@ std::vector<AgreementRow> agreement_study(const std::vector<std::pair<std::strin
   auto add = [&](const std::string& measure, const std::string& method, const std::string& map, std::size_t k,
                  const std::vector<double>& v) {
     const auto [m, s] = mean_sem(v);
-    rows.push_back({measure, method, map, k, m, s});
+    rows.push_back({measure, method, map, k, m, s, v.size()});
   };
   std::vector<std::pair<std::string, Answerer>> all = answerers;
   all.emplace_back("gd", reference);
@@ -106,11 +106,11 @@ std::vector<AgreementRow> agreement_study(const std::vector<std::pair<std::strin
   return rows;
 }
 
-void write_agreement_csv(const std::string& path, const std::vector<AgreementRow>& rows, std::size_t n) {
+void write_agreement_csv(const std::string& path, const std::vector<AgreementRow>& rows) {
   std::ostringstream out;
   out << "measure,method,map,k,mean,sem,n\n";
   out.precision(10);
-  for (const auto& r : rows) out << r.measure << ',' << r.method << ',' << r.map << ',' << r.k << ',' << r.mean << ',' << r.sem << ',' << n << '\n';
+  for (const auto& r : rows) out << r.measure << ',' << r.method << ',' << r.map << ',' << r.k << ',' << r.mean << ',' << r.sem << ',' << r.n << '\n';
   nn::write_atomically(path, out.str());
 }
 

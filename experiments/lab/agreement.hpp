@@ -30,12 +30,14 @@ std::vector<RewardMap> increasing_reward_maps();
 std::vector<double> cosines(const ag::TensorD& a, const ag::TensorD& c);
 std::vector<double> direction_distances(const ag::TensorD& a, const ag::TensorD& c);
 
-// One row of agreement.csv: measure ∈ {cos_with_gd, direction_distance_to_gd, map_shift},
-// method (the answerer measured), map ("" but for map_shift), k, mean and standard error over sequences.
+// One row of agreement.csv: measure ∈ {cos_with_gd, direction_distance_to_gd, map_shift,
+// sensitivity_cos_with_gd (sensitivity.hpp)}, method (the answerer measured), map ("" but for
+// map_shift), k, mean and standard error over the n sequences.
 struct AgreementRow {
   std::string measure, method, map;
   std::size_t k;
   double mean, sem;
+  std::size_t n;
 };
 
 // Every measure for every k in 1..N-1: each answerer against `reference` (the agreement), and each
@@ -43,6 +45,6 @@ struct AgreementRow {
 std::vector<AgreementRow> agreement_study(const std::vector<std::pair<std::string, Answerer>>& answerers,
                                           const Answerer& reference, const Batch<double>& b, std::size_t N);
 
-void write_agreement_csv(const std::string& path, const std::vector<AgreementRow>& rows, std::size_t n);
+void write_agreement_csv(const std::string& path, const std::vector<AgreementRow>& rows);
 
 }  // namespace lab

@@ -50,6 +50,7 @@ void for_each_field(C& c, Visit&& visit) {
   visit("training.checkpoint_every", c.training.checkpoint_every, AtLeast{1});
   visit("training.micro_batches", c.training.micro_batches, AtLeast{1});
   visit("training.on_policy", c.training.on_policy, AtLeast{0});
+  visit("training.on_policy_explore", c.training.on_policy_explore, InRange{0.0, 100.0});
   visit("training.seed", c.training.seed, AnySeed{});
   visit("training.threads", c.training.threads, InRange{0, 256});  // 0 = all cores
 }
@@ -166,6 +167,8 @@ void RunConfig::validate() const {
   if (training.on_policy > 0 && training.on_policy + 2 > model.n_points)
     bad("training.on_policy (" + std::to_string(training.on_policy) + ") must leave a sampled triplet before and an x-token after the "
         "model's own answers: at most model.n_points - 2 = " + std::to_string(model.n_points - 2));
+  if (training.on_policy_explore > 0 && training.on_policy == 0)
+    bad("training.on_policy_explore needs training.on_policy > 0 (the number of the model's own answers per context)");
   if (training.on_policy > 0 && !model.causal)
     bad("training.on_policy needs model.causal: on (an unmasked model's earlier answers would see the triplets after them)");
 }

@@ -27,6 +27,7 @@ struct TrainConfig {
   // On-policy contexts (on_policy.hpp): this many triplets of every training sequence are the model's
   // own earlier answers, scored by the critic of multi-round self-correction. 0: the paper's training.
   std::size_t on_policy = 0;
+  double on_policy_explore = 0;  // σ: those triplets are samples around the answers (selfcorrect --explore)
 };
 
 struct RunConfig {

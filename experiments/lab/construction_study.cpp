@@ -157,4 +157,13 @@ std::vector<Curve> compare_study(const std::string& run_dir, const CompareOption
   return curves_over_k(methods, N, b.ystar);
 }
 
+ag::TensorD construction_answers(const Batch<double>& b, std::size_t k) {
+  const std::size_t B = b.xs.shape()[0], d = b.xs.shape()[2];
+  ag::TensorD u0 = ag::TensorD::zeros({B, d});
+  if (k < 2) return u0;
+  ConstructionConfig cfg;
+  cfg.n_responses = k, cfg.n_dims = d, cfg.min_gap = 1e-6;
+  return answers(cfg, u0, ag::slice(b.ys, 1, 0, k), ag::slice(b.rs, 1, 0, k));
+}
+
 }  // namespace lab

@@ -24,6 +24,10 @@ inline double grid_gap(std::size_t N) { return 0.5 / static_cast<double>(N); }
 // The construction's answers u_K (B, d) for u0 (B, d), ys (B, N, d), rs (B, N).
 ag::TensorD answers(const ConstructionConfig& cfg, const ag::TensorD& u0, const ag::TensorD& ys, const ag::TensorD& rs);
 
+// The construction as an answerer of the task: one GD step on the quadratic PL loss from u0 = 0
+// over the first k triplets of b (docs/construction.md); (B, d), zeros below k = 2.
+ag::TensorD construction_answers(const Batch<double>& b, std::size_t k);
+
 // The construction's answers and direct GD's on the same contexts (cfg.n_responses, cfg.steps).
 struct Outcome {
   std::vector<double> abs_err;  // max_a |u_tf - u_gd| per context

@@ -4,7 +4,8 @@
 // such a context. Here, m consecutive triplets of every training sequence, from a position k0 drawn
 // per step in [1, N-1-m], are replaced by the model's own answers of that moment, appended one round
 // at a time exactly as the loop appends them (the critic's score, the answer rescaled; an accurate
-// critic). The rollout runs without a tape: no gradient flows through the answers, as in
+// critic; with training.on_policy_explore = σ > 0, a sample around each answer, as the loop's
+// --explore appends). The rollout runs without a tape: no gradient flows through the answers, as in
 // learning-to-self-correct training. The loss is the paper's PL loss over the whole new sequence.
 #pragma once
 #include "experiments/lab/model.hpp"
@@ -15,6 +16,6 @@ namespace lab {
 // b's triplets k0 .. k0+m-1 replaced by the model's answers (m forward passes), in float for training.
 // The caller's batch is left as it was.
 Batch<float> with_own_answers(const ICAlignTransformer<float>& model, const TaskConfig& task, Batch<double> b,
-                              std::size_t m, ag::Rng& rng);
+                              std::size_t m, double explore, ag::Rng& rng);
 
 }  // namespace lab

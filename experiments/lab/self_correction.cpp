@@ -30,6 +30,19 @@ Critique spread_critique(const Batch<double>& b, const ag::TensorD& a) {
 
 }  // namespace
 
+ag::TensorD sample_around(const ag::TensorD& a, double sigma, ag::Rng& rng) {
+  const std::size_t B = a.shape()[0], d = a.shape()[1];
+  ag::TensorD out = ag::TensorD::empty({B, d});
+  for (std::size_t s = 0; s < B; ++s) {
+    double norm = 0;
+    for (std::size_t i = 0; i < d; ++i) norm += a.data()[s * d + i] * a.data()[s * d + i];
+    norm = norm > 0 ? std::sqrt(norm) : 1.0;
+    for (std::size_t i = 0; i < d; ++i)
+      out.data()[s * d + i] = a.data()[s * d + i] / norm + sigma * rng.normal() / std::sqrt(static_cast<double>(d));
+  }
+  return out;
+}
+
 Critique critique(const TaskConfig& task, const Batch<double>& b, const ag::TensorD& a) {
   if (task.responses == Responses::Spread) return spread_critique(b, a);  // every answer is in distribution
   const std::size_t B = a.shape()[0], d = a.shape()[1];
@@ -70,20 +83,6 @@ struct Answerer {
   bool appends_projection = false;
 };
 
-// unit(a) + σ z / √d per row, z ~ N(0, I): a response sampled around the answer.
-ag::TensorD sample_around(const ag::TensorD& a, double sigma, ag::Rng& rng) {
-  const std::size_t B = a.shape()[0], d = a.shape()[1];
-  ag::TensorD out = ag::TensorD::empty({B, d});
-  for (std::size_t s = 0; s < B; ++s) {
-    double norm = 0;
-    for (std::size_t i = 0; i < d; ++i) norm += a.data()[s * d + i] * a.data()[s * d + i];
-    norm = norm > 0 ? std::sqrt(norm) : 1.0;
-    for (std::size_t i = 0; i < d; ++i)
-      out.data()[s * d + i] = a.data()[s * d + i] / norm + sigma * rng.normal() / std::sqrt(static_cast<double>(d));
-  }
-  return out;
-}
-
 std::vector<Answerer> answerers(const ICAlignTransformer<float>& model, const SelfCorrectionOptions& opt) {
   // the prediction at x-token n has seen triplets 0..n-1 (causal)
   auto model_answer = [&model](const Batch<double>& ctx, std::size_t n) {
@@ -94,16 +93,7 @@ std::vector<Answerer> answerers(const ICAlignTransformer<float>& model, const Se
     ag::Rng init(opt.seed + n);
     return gd_answers(ctx, n, opt.gd, init);
   };
-  // one GD step on the quadratic PL loss from u0 = 0 (docs/construction.md)
-  auto construct = [](const Batch<double>& ctx, std::size_t n) {
-    const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
-    ag::TensorD u0 = ag::TensorD::zeros({B, d});
-    if (n < 2) return u0;
-    ConstructionConfig cfg;
-    cfg.n_responses = n, cfg.n_dims = d, cfg.min_gap = 1e-6;
-    return answers(cfg, u0, ag::slice(ctx.ys, 1, 0, n), ag::slice(ctx.rs, 1, 0, n));
-  };
-  return {{"model", model_answer}, {"gd", gd}, {"construct", construct}, {"model_projected", model_answer, true}};
+  return {{"model", model_answer}, {"gd", gd}, {"construct", construction_answers}, {"model_projected", model_answer, true}};
 }
 
 }  // namespace

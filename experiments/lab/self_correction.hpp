@@ -60,6 +60,9 @@ struct Critique {
 };
 Critique critique(const TaskConfig& task, const Batch<double>& b, const ag::TensorD& answers);
 
+// unit(a) + σ z / √d for each row of a (B, d), z ~ N(0, I): a response sampled around the answer.
+ag::TensorD sample_around(const ag::TensorD& a, double sigma, ag::Rng& rng);
+
 std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCorrectionOptions& opt, std::ostream& progress);
 
 // CSV method,critic_noise,round,mean,sem,n, written atomically.

@@ -188,7 +188,7 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
     // Every rank draws the whole batch (cheap) and trains on its own micro-batches of it.
     const Batch<float> b = tc.on_policy == 0 ? sample_batch<float>(cfg.task, tc.batch_size, rng.data)
                                              : with_own_answers(model, cfg.task, sample_batch<double>(cfg.task, tc.batch_size, rng.data),
-                                                                tc.on_policy, rng.data);
+                                                                tc.on_policy, tc.on_policy_explore, rng.data);
     const StepGradient g = data_parallel_gradient(model, b, tc, group, interrupts.caught() != 0);
     // A NaN or an infinity stops the run before it reaches the weights; the last checkpoint stays.
     // Every rank holds the same gradient, so every rank stops at the same step.
