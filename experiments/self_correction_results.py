@@ -90,61 +90,70 @@ def variants_in(emergent):
     return seen
 
 
+def table_ks(available):
+    """The k of the tables (2, 5, 10, 19) that the data has"""
+    return [k for k in (2, 5, 10, 19) if k in available]
+
+
 def summary(out, emergent, oneshot, agreement):
     curve = over_seeds(emergent, lambda r: (r[0], r[1], r[3], r[4]), lambda r: r[5])
+    last = max(r[4] for r in emergent)  # 12 in the study
     lines = ["# Self-correction study: summary (written by experiments/self_correction_results.py)", "",
              "Error 1 − cos(answer, y*), mean over seeds ± standard error over seeds (n = seeds).", "",
-             "| variant | answerer | q | round 0 | round 1 | round 4 | round 12 | round 4 / round 0 | n |",
+             f"| variant | answerer | q | round 0 | round 1 | round 4 | round {last} | round 4 / round 0 | n |",
              "|---|---|---|---|---|---|---|---|---|"]
     verdicts = []
     for v in variants_in(emergent):
         for method in ("model", "gd", "construction"):
             for q in sorted({r[3] for r in emergent if r[0] == v}):
-                c = [curve.get((v, method, q, t)) for t in range(13)]
-                if c[0] is None or c[12] is None:
+                c = [curve.get((v, method, q, t)) for t in range(last + 1)]
+                if None in c or last < 4:
                     continue
                 cell = lambda t: "%.3f ± %.3f" % c[t][:2]
-                lines.append(f"| {v} | {method} | {q:g} | {cell(0)} | {cell(1)} | {cell(4)} | {cell(12)} | "
+                lines.append(f"| {v} | {method} | {q:g} | {cell(0)} | {cell(1)} | {cell(4)} | {cell(last)} | "
                              f"{c[4][0] / c[0][0]:.2f} | {c[0][2]} |")
         # The issue's criteria, on the model's mean curve over seeds.
-        m0 = [curve.get((v, "model", 0.0, t)) for t in range(13)]
-        m1 = [curve.get((v, "model", 1.0, t)) for t in range(13)]
-        if None in m0 or None in m1:
+        m0 = [curve.get((v, "model", 0.0, t)) for t in range(last + 1)]
+        m1 = [curve.get((v, "model", 1.0, t)) for t in range(last + 1)]
+        if None in m0 or None in m1 or last < 4:
             continue
         accurate = m0[4][0] <= 0.85 * m0[0][0]
-        no_rise = all(m0[t + 1][0] <= m0[t][0] for t in range(12))
+        rises = [t + 1 for t in range(last) if m0[t + 1][0] > m0[t][0]]
         random_no_help = m1[4][0] >= 0.95 * m1[0][0]
         verdicts.append(f"| {v} | {m0[4][0] / m0[0][0]:.2f} {'✓' if accurate else '✗'} | "
-                        f"{'✓' if no_rise else '✗ (rises at round ' + str(next(t + 1 for t in range(12) if m0[t + 1][0] > m0[t][0])) + ')'} | "
+                        f"{'✓' if not rises else '✗ (rises at round ' + ', '.join(map(str, rises)) + ')'} | "
                         f"{m1[4][0] / m1[0][0]:.2f} {'✓' if random_no_help else '✗'} | {m0[0][2]} |")
     lines += ["", "The issue's criteria for the trained model (mean curve over seeds): with an accurate critic "
               "round 4 ≤ 0.85 × round 0 and no rise over rounds 0..12; with a random critic round 4 ≥ 0.95 × round 0.", "",
               "| variant | q = 0: round 4 / round 0 ≤ 0.85 | q = 0: never rises | q = 1: round 4 / round 0 ≥ 0.95 | seeds |",
               "|---|---|---|---|---|"] + verdicts
     one = over_seeds(oneshot, lambda r: (r[0], r[2], r[3]), lambda r: r[4])
+    ks = table_ks({r[3] for r in oneshot})
     lines += ["", "One shot on the paper's task (panel (a), 1024 held-out sequences per seed): error at k, "
               "mean ± SE over seeds; 'vs paper' is the difference to the `paper` variant in units of the "
               "two standard errors combined.", "",
-              "| variant | method | k = 2 | k = 5 | k = 10 | k = 19 | vs paper at k = 5 / 10 / 19 |", "|---|---|---|---|---|---|---|"]
+              "| variant | method | " + " | ".join(f"k = {k}" for k in ks) + " | vs paper at k = 5 / 10 / 19 |",
+              "|---|---|" + "---|" * len(ks) + "---|"]
     for v in sorted({r[0] for r in oneshot}, key=lambda s: (s != "paper", s)):
         for method in ("model", "gd"):
             if (v, method, 2) not in one or (method == "gd" and v != "paper"):
                 continue
-            cells = " | ".join("%.3f ± %.3f" % one[(v, method, k)][:2] for k in (2, 5, 10, 19))
+            cells = " | ".join("%.3f ± %.3f" % one[(v, method, k)][:2] for k in ks)
             z = []
             for k in (5, 10, 19):
+                if (v, method, k) not in one or ("paper", method, k) not in one:
+                    continue
                 a, b = one[(v, method, k)], one[("paper", method, k)]
                 se = math.hypot(a[1], b[1])
                 z.append("%+.1f" % ((a[0] - b[0]) / se) if se > 0 else "–")
             lines.append(f"| {v} | {method} | {cells} | {' / '.join(z) if v != 'paper' else ''} |")
     agr = over_seeds(agreement, lambda r: (r[0], r[2], r[3], r[4], r[5]), lambda r: r[6])
     lines += ["", "Agreement with GD and invariance to increasing reward maps (icalign agree, 1024 sequences per seed), "
-              "mean over seeds:", "", "| variant | measure | method | map | k = 2 | k = 5 | k = 10 | k = 19 |",
-              "|---|---|---|---|---|---|---|---|"]
+              "mean over seeds:", "", "| variant | measure | method | map | " + " | ".join(f"k = {k}" for k in ks) + " |",
+              "|---|---|---|---|" + "---|" * len(ks)]
     for key in sorted({k[:4] for k in agr}):
-        if all((*key, k) in agr for k in (2, 5, 10, 19)):
-            lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3] or '–'} | " +
-                         " | ".join("%.3f" % agr[(*key, k)][0] for k in (2, 5, 10, 19)) + " |")
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3] or '–'} | " +
+                     " | ".join("%.3f" % agr[(*key, k)][0] if (*key, k) in agr else "–" for k in ks) + " |")
     with open(os.path.join(out, "self_correction_summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     return curve, one, agr
@@ -164,7 +173,7 @@ def plot_rounds(out, emergent, curve):
     cols = ["0"] + sigmas
     qs = sorted({r[3] for r in emergent})
     fig, axes = plt.subplots(len(qs), len(cols), figsize=(4.2 * len(cols), 3.4 * len(qs)), sharey=True, squeeze=False)
-    rounds = list(range(13))
+    rounds = sorted({r[4] for r in emergent})
     for i, q in enumerate(qs):
         for j, s in enumerate(cols):
             ax = axes[i][j]
@@ -188,7 +197,7 @@ def plot_rounds(out, emergent, curve):
 
 def plot_oneshot(out, one):
     fig, ax = plt.subplots(figsize=(6, 4))
-    ks = list(range(1, 20))
+    ks = sorted({k[2] for k in one})
     for v in sorted({k[0] for k in one}, key=lambda s: (s != "paper", s)):
         if all((v, "model", k) in one for k in ks):
             band(ax, ks, [one[(v, "model", k)] for k in ks], f"model: {v}")
@@ -207,21 +216,31 @@ def plot_oneshot(out, one):
 def plot_agreement(out, agr):
     variants = sorted({k[0] for k in agr}, key=lambda s: (s != "paper", s))
     maps = sorted({k[3] for k in agr if k[1] == "map_shift"})
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    ks = list(range(1, 20))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    ks = sorted({k[4] for k in agr})
+
+    def curve(ax, key, label, **style):
+        have = [k for k in ks if (*key, k) in agr]
+        if have:
+            band(ax, have, [agr[(*key, k)] for k in have], label, marker="o" if len(have) < 6 else None, **style)
+
     for v in variants:
-        key = (v, "cos_with_gd", "model", "")
-        if all((*key, k) in agr for k in ks):
-            band(axes[0], ks, [agr[(*key, k)] for k in ks], f"model: {v}")
-        shifts = [[agr[(v, "map_shift", "model", m, k)][0] for m in maps if (v, "map_shift", "model", m, k) in agr] for k in ks]
-        if all(shifts):
-            axes[1].plot(ks, [max(s) for s in shifts], label=f"model: {v} (largest over maps)")
-    axes[0].set_title("prediction agreement: mean cos(model, GD)", fontsize=10)
-    axes[1].set_title("reward-map invariance: 1 − cos(answer, answer with mapped rewards)\n(GD: exactly 0)", fontsize=10)
+        curve(axes[0], (v, "cos_with_gd", "model", ""), f"model: {v}")
+        shifts = {k: max(agr[(v, "map_shift", "model", m, k)][0] for m in maps) for k in ks
+                  if all((v, "map_shift", "model", m, k) in agr for m in maps)}
+        if shifts:
+            axes[1].plot(list(shifts), list(shifts.values()), label=f"model: {v}")
+        curve(axes[2], (v, "sensitivity_cos_with_gd", "model", ""), f"model: {v}")
+    ref = variants[0]  # the construction does not depend on the trained model
+    curve(axes[0], (ref, "cos_with_gd", "construct", ""), "construction", color="grey", ls=":")
+    curve(axes[2], (ref, "sensitivity_cos_with_gd", "construct", ""), "construction", color="grey", ls=":")
+    axes[0].set_title("prediction agreement: mean cos(answer, GD's answer)", fontsize=10)
+    axes[1].set_title("reward-map invariance: largest 1 − cos(answer, answer\nwith mapped rewards) over the maps (GD: exactly 0)", fontsize=10)
+    axes[2].set_title("sensitivity agreement: mean cos(∂ cos(answer, u)/∂y,\nthe same for GD) over the responses y_1..y_k", fontsize=10)
     for ax in axes:
         ax.set_xlabel("in-context examples k")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "self_correction_agreement.png"), dpi=110)
 

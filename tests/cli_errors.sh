@@ -27,6 +27,10 @@ expect_error "model.n_positions is now called model.n_points" train --config "$c
 expect_error "unknown key 'model.n_haed'" train --config "$config" --set model.n_haed=2 --run "$work/a"
 expect_error "model.n_embd (16) must be divisible by model.n_head (3)" train --config "$config" --set model.n_head=3 --run "$work/a"
 expect_error "task.reward_noise must be in [0, 1]" train --config "$config" --set task.reward_noise=1.5 --run "$work/a"
+expect_error "training.on_policy_explore needs training.on_policy > 0" train --config "$config" --set training.on_policy_explore=1 --run "$work/a"
+expect_error "training.on_policy needs model.causal: on" train --config "$config" --set training.on_policy=2 model.causal=off --run "$work/a"
+expect_error "training.on_policy (5) must leave a sampled triplet before" train --config "$config" --set training.on_policy=5 --run "$work/a"
+expect_error "task.responses must be line or spread, got 'cone'" train --config "$config" --set task.responses=cone --run "$work/a"
 expect_error "training.batch_size must be a positive integer" train --config "$config" --set training.batch_size=-4 --run "$work/a"
 [ -e "$work/a" ] && { echo "FAILED: a rejected config left $work/a behind"; failures=$((failures + 1)); }
 expect_usage_error "File does not exist" train --config "$work/missing.yaml"

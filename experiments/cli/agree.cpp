@@ -14,7 +14,7 @@ namespace cli {
 
 void add_agree(CLI::App& app) {
   struct Options {
-    std::string run;
+    std::string run, weights, out = "agreement.csv";
     lab::EvalOptions eval;
     std::size_t sensitivity_sequences = 256;
     std::vector<std::size_t> sensitivity_k{2, 5, 10, 19};
@@ -26,6 +26,9 @@ void add_agree(CLI::App& app) {
   cmd->add_option("--run", o->run, "a trained run")->required();
   cmd->add_option("--sequences", o->eval.sequences, "held-out sequences")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--seed", o->eval.seed, "seed of the held-out sequences")->capture_default_str();
+  cmd->add_option("--weights", o->weights, "evaluate these weights (e.g. <run>/snapshots/step-000500.safetensors), not the checkpoint's")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", o->out, "the CSV's file name inside the run directory")->capture_default_str();
   cmd->add_option("--sensitivity-sequences", o->sensitivity_sequences,
                   "sequences for the sensitivity agreement (GD's gradient costs 2·k·d GD runs per k)")
       ->check(CLI::Range(2, 1 << 20))->capture_default_str();
@@ -33,7 +36,8 @@ void add_agree(CLI::App& app) {
       ->capture_default_str();
   cmd->callback([o] {
     const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign agree");
-    const lab::TrainedRun run = lab::load_run(o->run);
+    const std::string path = cli::file_in_run(o->run, o->out);
+    const lab::TrainedRun run = lab::load_run(o->run, o->weights);
     ag::Rng data(o->eval.seed);
     const lab::Batch<double> b = lab::sample_batch<double>(run.cfg.task, o->eval.sequences, data);
     const lab::Answerer model = [&](const lab::Batch<double>& batch, std::size_t k) {
@@ -53,7 +57,6 @@ void add_agree(CLI::App& app) {
     const lab::Batch<double> few = lab::sample_batch<double>(run.cfg.task, std::min(o->sensitivity_sequences, o->eval.sequences), first);
     for (const auto& r : lab::sensitivity_study(*run.model, {{"construct", construct}}, gd, few, o->sensitivity_k, o->eval.seed))
       rows.push_back(r);
-    const std::string path = o->run + "/agreement.csv";
     lab::write_agreement_csv(path, rows);
     std::printf("%-24s %-9s %-9s %8s %8s %8s %8s  (mean over %zu sequences, sensitivity over %zu) -> %s\n", "measure", "method",
                 "map", "k=2", "k=5", "k=10", "k=19", o->eval.sequences, few.xs.shape()[0], path.c_str());

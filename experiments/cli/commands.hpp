@@ -14,6 +14,9 @@ void add_sweep(CLI::App& app);      // a grid of runs, trained and evaluated
 void add_selfcorrect(CLI::App& app);  // multi-round self-correction with a critic
 void add_agree(CLI::App& app);      // agreement with GD and invariance to reward maps
 
+// <run>/<name> for an --out option: a plain file name inside the run directory, else an error.
+std::string file_in_run(const std::string& run, const std::string& name);
+
 // Runs experiments/<script> (python3 + matplotlib) on the given files; throws if it fails.
 void run_plot_script(const std::string& script, const std::vector<std::string>& files);
 

@@ -36,9 +36,8 @@ void add_eval(CLI::App& app) {
     for (double p : noises) {
       opt.reward_noise = p;
       const auto curves = lab::evaluate_run(o->run, opt);
-      if (!o->out.empty() && (noises.size() > 1 || o->out.find('/') != std::string::npos))
-        throw std::invalid_argument("--out is one file name inside the run directory, for one --noise level");
-      const std::string path = o->run + "/" + (o->out.empty() ? lab::eval_csv_name(p) : o->out);
+      if (!o->out.empty() && noises.size() > 1) throw std::invalid_argument("--out names one file: give one --noise level with it");
+      const std::string path = cli::file_in_run(o->run, o->out.empty() ? lab::eval_csv_name(p) : o->out);
       lab::write_csv(path, curves, opt.sequences);
       std::printf("1 - cos(answer, y*), mean over %zu held-out sequences", opt.sequences);
       if (p >= 0) std::printf(", reward noise %.2f", p);

@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <stdexcept>
 #include <iostream>
 #include <memory>
 
@@ -6,6 +7,12 @@
 #include "experiments/cli/commands.hpp"
 
 namespace cli {
+
+std::string file_in_run(const std::string& run, const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    throw std::invalid_argument("--out is a file name inside the run directory, got '" + name + "'");
+  return run + "/" + name;
+}
 
 void run_plot_script(const std::string& script, const std::vector<std::string>& files) {
   std::vector<std::string> argv{"/usr/bin/python3", AG_SOURCE_DIR "/experiments/" + script};

@@ -29,13 +29,13 @@ void add_selfcorrect(CLI::App& app) {
       ->check(CLI::Range(0.0, 100.0))->capture_default_str();
   cmd->add_option("--responses", o->sc.responses, "the task's responses for the loop (default: the run's own)")
       ->check(CLI::IsMember({"line", "spread"}));
+  cmd->add_option("--weights", o->sc.weights, "these weights (e.g. <run>/snapshots/step-000500.safetensors), not the checkpoint's")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "the CSV's file name inside the run directory")->capture_default_str();
   cmd->callback([o] {
     const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign selfcorrect");
     const auto curves = lab::self_correction(o->run, o->sc, std::cerr);
-    if (o->out.empty() || o->out.find('/') != std::string::npos)
-      throw std::invalid_argument("--out is a file name inside the run directory, got '" + o->out + "'");
-    const std::string path = o->run + "/" + o->out;
+    const std::string path = cli::file_in_run(o->run, o->out);
     lab::write_rounds_csv(path, curves, o->sc.sequences);
     std::printf("1 - cos(answer, y*) by round (round 0: %zu sampled triplets), mean over %zu sequences -> %s\n%-10s %6s",
                 o->sc.start, o->sc.sequences, path.c_str(), "method", "q");

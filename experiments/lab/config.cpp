@@ -48,6 +48,7 @@ void for_each_field(C& c, Visit&& visit) {
   visit("training.eval_every", c.training.eval_every, AtLeast{0});
   visit("training.loss", c.training.bradley_terry, OneOf<bool>{{{"pl", false}, {"bt", true}}});
   visit("training.checkpoint_every", c.training.checkpoint_every, AtLeast{1});
+  visit("training.snapshot_every", c.training.snapshot_every, AtLeast{0});
   visit("training.micro_batches", c.training.micro_batches, AtLeast{1});
   visit("training.on_policy", c.training.on_policy, AtLeast{0});
   visit("training.on_policy_explore", c.training.on_policy_explore, InRange{0.0, 100.0});

@@ -20,6 +20,8 @@ struct TrainConfig {
   long log_every = 10;
   long eval_every = 0;          // 0: off; else the held-out error (mean over k = 2..N-1) goes to the log
   long checkpoint_every = 100;
+  long snapshot_every = 0;      // 0: off; else the weights at every such step stay in <run>/snapshots/
+                                // (step-000250.safetensors, ...), to study how a run learned
   bool bradley_terry = false;   // training.loss: pl (the paper's) or bt
   // Each step's batch is cut into this many equal micro-batches whose gradients are computed apart and
   // summed in order: in one process, or spread over the processes of an MPI job (data_parallel.hpp).

@@ -40,15 +40,19 @@ ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<do
   return out;
 }
 
-TrainedRun load_run(const std::string& run_dir) {
+TrainedRun load_run(const std::string& run_dir, const std::string& weights) {
   RunConfig cfg = load_run_config(run_dir);
-  std::string state = nn::training_state_dir(run_dir + "/checkpoint");
-  // A released model (docs/results/paper_model) ships its weights without the optimizer's state.
-  if (state.empty() && nn::path_exists(run_dir + "/checkpoint/model.safetensors")) state = run_dir + "/checkpoint";
-  if (state.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to evaluate");
+  std::string file = weights;
+  if (file.empty()) {
+    std::string state = nn::training_state_dir(run_dir + "/checkpoint");
+    // A released model (docs/results/paper_model) ships its weights without the optimizer's state.
+    if (state.empty() && nn::path_exists(run_dir + "/checkpoint/model.safetensors")) state = run_dir + "/checkpoint";
+    if (state.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to evaluate");
+    file = state + "/model.safetensors";
+  }
   ag::Rng unused(0);
   auto model = std::make_unique<ICAlignTransformer<float>>(cfg.model, unused);
-  nn::load_safetensors(state + "/model.safetensors", model->named_parameters());
+  nn::load_safetensors(file, model->named_parameters());
   return {std::move(cfg), std::move(model)};
 }
 

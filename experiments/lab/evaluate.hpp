@@ -39,7 +39,8 @@ struct TrainedRun {
   RunConfig cfg;
   std::unique_ptr<ICAlignTransformer<float>> model;
 };
-TrainedRun load_run(const std::string& run_dir);
+// With `weights` (a .safetensors file, e.g. a snapshot), those weights instead of the checkpoint's.
+TrainedRun load_run(const std::string& run_dir, const std::string& weights = "");
 
 // The model's answers at every x-token, (B, N, d) in double, computed in chunks.
 ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<double>& b);

@@ -104,7 +104,7 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
     throw std::invalid_argument("self-correction: need 1 <= start and start + rounds < n_points = " + std::to_string(N) +
                                 " (got start " + std::to_string(opt.start) + ", rounds " + std::to_string(opt.rounds) + ")");
   if (!(opt.explore >= 0)) throw std::invalid_argument("self-correction: explore must be >= 0, got " + std::to_string(opt.explore));
-  const TrainedRun run = load_run(run_dir);
+  const TrainedRun run = load_run(run_dir, opt.weights);
   ag::Rng data(opt.seed);
   TaskConfig task = run.cfg.task;
   if (!opt.responses.empty()) task.responses = parse_responses(opt.responses);

@@ -42,6 +42,7 @@ struct SelfCorrectionOptions {
   std::uint64_t seed = 1000003;
   double explore = 0;       // σ: the appended response is a sample around the answer (0: the answer)
   std::string responses;    // the task's responses ("line" or "spread"); empty: the run's own
+  std::string weights;      // a .safetensors file (a snapshot) instead of the run's checkpoint
   GdOptions gd;
 };
 

@@ -17,6 +17,7 @@
 #include "experiments/lab/interrupts.hpp"
 #include "experiments/lab/on_policy.hpp"
 #include "experiments/lab/model.hpp"
+#include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
 #include "nn/train_state.hpp"
 
@@ -151,6 +152,12 @@ nn::DirectoryLock lock_existing_run(const std::string& run_dir, const std::strin
   return nn::DirectoryLock(run_dir, task);
 }
 
+std::string snapshot_path(const std::string& run_dir, long step) {
+  char name[40];
+  std::snprintf(name, sizeof name, "/snapshots/step-%06ld.safetensors", step);
+  return run_dir + name;
+}
+
 TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress,
                   const Group& group) {
   cfg.validate();
@@ -210,6 +217,10 @@ TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume,
     if (leader && tc.eval_every > 0 && step % tc.eval_every == 0)
       log->write({{"step", step}, {"held_out_error", held_out_error(model, held_out)}});
     if (due(step, tc.checkpoint_every, tc.train_steps)) checkpoint();
+    if (leader && tc.snapshot_every > 0 && step % tc.snapshot_every == 0) {
+      nn::make_directories(run_dir + "/snapshots");
+      nn::save_safetensors(snapshot_path(run_dir, step), model.named_parameters(), meta);
+    }
     if (g.interrupted && step < tc.train_steps) {
       if (saved_step != step) checkpoint();
       throw Interrupted("interrupted at step " + std::to_string(step) + " of " + std::to_string(tc.train_steps) +

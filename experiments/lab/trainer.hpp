@@ -4,6 +4,7 @@
 //   log.jsonl          one line per log_every steps: step, loss (mean since the last line), elapsed;
 //                      and, every eval_every steps, the error on 256 held-out sequences
 //   checkpoint/        the latest training state (nn/train_state.hpp), every checkpoint_every steps
+//   snapshots/         with training.snapshot_every: the weights at those steps (step-000250.safetensors)
 //   lock               held by the one process writing to the run (nn/dir_lock.hpp)
 // A run killed at any moment and restarted with resume = true continues from its last checkpoint
 // and ends bit-identical to an uninterrupted run.
@@ -33,6 +34,9 @@ nn::DirectoryLock lock_existing_run(const std::string& run_dir, const std::strin
 // Trains the run in run_dir, whose lock the caller holds (its leader, under MPI). With a group of
 // several processes (mpirun), each step's micro-batches are spread over them (data_parallel.hpp);
 // the leader alone writes the log, the progress and the checkpoints.
+// <run_dir>/snapshots/step-000250.safetensors for step 250.
+std::string snapshot_path(const std::string& run_dir, long step);
+
 TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress,
                   const Group& group = Group::solo());
 
