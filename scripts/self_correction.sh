@@ -30,7 +30,7 @@ evaluate() {
       --critic-noise 0 0.5 1 --explore "$sigma" --out "selfcorrect_explore$sigma.csv" >/dev/null 2>>"$run/evaluate.log"
   done
   [ -e "$run/eval_line.csv" ] || ./build/icalign eval --run "$run" --responses line --out eval_line.csv >/dev/null 2>>"$run/evaluate.log"
-  [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" >/dev/null 2>>"$run/evaluate.log"
+  [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" --sensitivity-sequences 128 >/dev/null 2>>"$run/evaluate.log"
   echo "evaluated $run"
 }
 finished=()
