@@ -6,8 +6,10 @@ from its run directories <variant>-s<seed> into OUT/:
                                  a variant's loop settings are part of its name: <run>+explore<σ>)
   self_correction_oneshot.csv    variant,seed,method,k,mean,sem,n  (panel (a) on the paper's task)
   self_correction_agreement.csv  variant,seed,measure,method,map,k,mean,sem,n  (icalign agree)
+  self_correction_steps.csv      variant,seed,step,measure,value  (the same on a run's snapshots)
   self_correction_summary.md     the tables docs/self_correction.md quotes, and which criteria hold
-  self_correction_rounds.png, self_correction_oneshot.png, self_correction_agreement.png
+  self_correction_rounds.png, self_correction_oneshot.png, self_correction_agreement.png,
+  self_correction_steps.png
 
 Every number is a mean over held-out sequences per seed; tables and figures give the mean over seeds
 ± the standard error over seeds.
@@ -49,7 +51,10 @@ def gather(out, runs_dir):
     emergent, oneshot, agreement = [], [], []
     for variant, seed, d in runs(runs_dir):
         for path in sorted(glob.glob(os.path.join(d, "selfcorrect_explore*.csv"))):
-            sigma = os.path.basename(path)[len("selfcorrect_explore"):-len(".csv")]
+            m = re.fullmatch(r"selfcorrect_explore([0-9.]+)\.csv", os.path.basename(path))
+            if not m:
+                continue  # a snapshot's (steps() reads those)
+            sigma = m.group(1)
             name = variant if float(sigma) == 0 else f"{variant}+explore{sigma}"
             for r in csv.DictReader(open(path)):
                 if r["method"] in METHOD:
@@ -64,6 +69,48 @@ def gather(out, runs_dir):
     write(os.path.join(out, "self_correction_oneshot.csv"), "variant,seed,method,k,mean,sem,n", oneshot)
     write(os.path.join(out, "self_correction_agreement.csv"), "variant,seed,measure,method,map,k,mean,sem,n", agreement)
     return emergent, oneshot, agreement
+
+
+def steps(out, runs_dir):
+    """The loop and the agreement measures on each snapshot: self_correction_steps.csv rows"""
+    rows = []
+    for variant, seed, d in runs(runs_dir):
+        for path in sorted(glob.glob(os.path.join(d, "selfcorrect_explore1_step-*.csv"))):
+            step = int(re.search(r"step-(\d+)", path).group(1))
+            c = {(r["method"], float(r["critic_noise"]), int(r["round"])): float(r["mean"]) for r in csv.DictReader(open(path))}
+            for q in (0.0, 1.0):
+                if ("model", q, 4) in c:
+                    rows.append((variant, seed, step, f"loop_q{q:g}_round4_over_round0", c[("model", q, 4)] / c[("model", q, 0)]))
+            if ("model", 0.0, 0) in c:
+                rows.append((variant, seed, step, "loop_round0", c[("model", 0.0, 0)]))
+        for path in sorted(glob.glob(os.path.join(d, "agreement_step-*.csv"))):
+            step = int(re.search(r"step-(\d+)", path).group(1))
+            a = list(csv.DictReader(open(path)))
+            for r in a:
+                if r["method"] == "model" and r["k"] == "10" and r["measure"] in ("cos_with_gd", "sensitivity_cos_with_gd"):
+                    rows.append((variant, seed, step, r["measure"] + "_k10", float(r["mean"])))
+            shifts = [float(r["mean"]) for r in a if r["method"] == "model" and r["k"] == "10" and r["measure"] == "map_shift"]
+            if shifts:
+                rows.append((variant, seed, step, "largest_map_shift_k10", max(shifts)))
+    if not rows:
+        return
+    write(os.path.join(out, "self_correction_steps.csv"), "variant,seed,step,measure,value", rows)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for (variant, seed) in sorted({(r[0], r[1]) for r in rows}):
+        for measure, ax in (("loop_q0_round4_over_round0", 0), ("loop_q1_round4_over_round0", 0), ("cos_with_gd_k10", 1),
+                            ("sensitivity_cos_with_gd_k10", 1), ("largest_map_shift_k10", 1)):
+            pts = sorted((r[2], r[4]) for r in rows if r[0] == variant and r[1] == seed and r[3] == measure)
+            if pts:
+                axes[ax].plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{variant}-s{seed}: {measure}")
+    axes[0].axhline(1, color="k", lw=0.5)
+    axes[0].set_title("the loop (explore σ = 1): round-4 error / round-0 error\n(< 1: the model corrects itself)", fontsize=10)
+    axes[1].set_title("at k = 10: agreement with GD, and the largest shift under an increasing reward map", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "self_correction_steps.png"), dpi=110)
 
 
 def write(path, header, rows):
@@ -257,6 +304,7 @@ def main(out, runs_dir):
         plot_oneshot(out, one)
     if agr:
         plot_agreement(out, agr)
+    steps(out, runs_dir)
     print(f"{len(runs(runs_dir))} runs -> {out}/self_correction_*.csv, *.png, self_correction_summary.md")
     return 0
 

@@ -36,6 +36,10 @@ round0() { awk -F, '$3 == 0' "$runs/onpolicy-s1/selfcorrect_explore$1.csv"; }
 "$icalign" eval --run "$runs/onpolicy-s1" --responses line --sequences 16 --gd-steps 2 --out eval_line.csv >/dev/null 2>&1 || fail "eval --responses line"
 "$icalign" eval --run "$runs/onpolicy-s1" --sequences 16 --gd-steps 2 --out eval_own.csv >/dev/null 2>&1 || fail "eval"
 cmp -s "$runs/onpolicy-s1/eval_line.csv" "$runs/onpolicy-s1/eval_own.csv" && fail "eval --responses line evaluated the run's own task"
+# A snapshot in the loop and in agree, as scripts/self_correction.sh runs them: the gatherer's steps table.
+"$icalign" selfcorrect --run "$runs/onpolicy-s1" --weights "$runs/onpolicy-s1/snapshots/step-000002.safetensors" --start 1 --rounds 4 \
+  --sequences 16 --critic-noise 0 1 --explore 1 --out selfcorrect_explore1_step-000002.csv >/dev/null 2>&1 || fail "selfcorrect --weights"
+mv "$runs/onpolicy-s1/c.csv" "$runs/onpolicy-s1/agreement_step-000002.csv"
 touch "$runs/onpolicy-s1/done"
 /usr/bin/python3 "$repo/experiments/self_correction_results.py" "$work/out" "$runs" >"$work/gather.log" 2>&1 || fail "gather: $(tail -3 "$work/gather.log")"
 [ "$(head -1 "$work/out/self_correction_emergent.csv")" = "variant,method,seed,critic_noise,round,error" ] || fail "emergent CSV header"
@@ -43,7 +47,8 @@ touch "$runs/onpolicy-s1/done"
   "onpolicy+explore1,construction onpolicy+explore1,gd onpolicy+explore1,model onpolicy,construction onpolicy,gd onpolicy,model " ] ||
   fail "variants and methods: $(cut -d, -f1,2 "$work/out/self_correction_emergent.csv" | sort -u | tr '\n' ' ')"
 [ "$(wc -l <"$work/out/self_correction_emergent.csv")" -eq $((1 + 2 * 3 * 2 * 4)) ] || fail "rows: 2 variants × 3 methods × 2 q × 4 rounds"
-for f in self_correction_rounds.png self_correction_oneshot.png self_correction_agreement.png self_correction_summary.md; do
+grep -q '^onpolicy,1,2,loop_q0_round4_over_round0,' "$work/out/self_correction_steps.csv" || fail "no steps table: $(head -3 "$work/out/self_correction_steps.csv")"
+for f in self_correction_steps.png self_correction_rounds.png self_correction_oneshot.png self_correction_agreement.png self_correction_summary.md; do
   [ -s "$work/out/$f" ] || fail "the gatherer wrote no $f"
 done
 echo "self-correction study: ok"
