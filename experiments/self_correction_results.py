@@ -95,21 +95,29 @@ def steps(out, runs_dir):
     if not rows:
         return
     write(os.path.join(out, "self_correction_steps.csv"), "variant,seed,step,measure,value", rows)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for (variant, seed) in sorted({(r[0], r[1]) for r in rows}):
-        for measure, ax in (("loop_q0_round4_over_round0", 0), ("loop_q1_round4_over_round0", 0), ("cos_with_gd_k10", 1),
-                            ("sensitivity_cos_with_gd_k10", 1), ("largest_map_shift_k10", 1)):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    measures = (("loop_q0_round4_over_round0", 0, "accurate critic (q = 0)", "C2"),
+                ("loop_q1_round4_over_round0", 0, "random critic (q = 1)", "C3"),
+                ("cos_with_gd_k10", 1, "prediction agreement with GD", "C0"),
+                ("sensitivity_cos_with_gd_k10", 1, "sensitivity agreement with GD", "C1"),
+                ("largest_map_shift_k10", 1, "largest shift under a reward map", "C7"))
+    runs_seen = sorted({(r[0], r[1]) for r in rows})
+    for measure, ax, label, colour in measures:
+        for i, (variant, seed) in enumerate(runs_seen):  # one colour per measure, one line style per run
             pts = sorted((r[2], r[4]) for r in rows if r[0] == variant and r[1] == seed and r[3] == measure)
             if pts:
-                axes[ax].plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{variant}-s{seed}: {measure}")
+                axes[ax].plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, color=colour,
+                              ls=("-", "--", ":", "-.")[i % 4], label=label if i == 0 else None)
     axes[0].axhline(1, color="k", lw=0.5)
     axes[0].set_title("the loop (explore σ = 1): round-4 error / round-0 error\n(< 1: the model corrects itself)", fontsize=10)
-    axes[1].set_title("at k = 10: agreement with GD, and the largest shift under an increasing reward map", fontsize=10)
+    axes[1].set_title("at k = 10: agreement with GD, and the largest\nshift under an increasing reward map", fontsize=10)
+    names = ", ".join(f"{v}-s{s_} {('solid', 'dashed', 'dotted', 'dash-dot')[i % 4]}" for i, (v, s_) in enumerate(runs_seen))
     for ax in axes:
         ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+        ax.legend(fontsize=8)
+    fig.suptitle(names, fontsize=8, y=0.02, va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(os.path.join(out, "self_correction_steps.png"), dpi=110)
 
 
@@ -129,12 +137,22 @@ def over_seeds(rows, key, value):
     return {k: mean_sem(v) + (len(v),) for k, v in groups.items()}
 
 
+ORDER = ["paper", "spread", "onpolicy", "spread_onpolicy", "onpolicy_explore"]
+
+
+def variant_key(name):
+    """The study's order (the paper's reference first), then by name"""
+    base = name.split("+")[0]
+    return (ORDER.index(base) if base in ORDER else len(ORDER), name)
+
+
 def variants_in(emergent):
-    seen = []
-    for r in emergent:
-        if r[0] not in seen:
-            seen.append(r[0])
-    return seen
+    return sorted({r[0] for r in emergent}, key=variant_key)
+
+
+def color(variant):
+    base = variant.split("+")[0]
+    return "C%d" % (ORDER.index(base) if base in ORDER else len(ORDER))
 
 
 def table_ks(available):
@@ -181,7 +199,7 @@ def summary(out, emergent, oneshot, agreement):
               "two standard errors combined.", "",
               "| variant | method | " + " | ".join(f"k = {k}" for k in ks) + " | vs paper at k = 5 / 10 / 19 |",
               "|---|---|" + "---|" * len(ks) + "---|"]
-    for v in sorted({r[0] for r in oneshot}, key=lambda s: (s != "paper", s)):
+    for v in sorted({r[0] for r in oneshot}, key=variant_key):
         for method in ("model", "gd"):
             if (v, method, 2) not in one or (method == "gd" and v != "paper"):
                 continue
@@ -198,9 +216,15 @@ def summary(out, emergent, oneshot, agreement):
     lines += ["", "Agreement with GD and invariance to increasing reward maps (icalign agree, 1024 sequences per seed), "
               "mean over seeds:", "", "| variant | measure | method | map | " + " | ".join(f"k = {k}" for k in ks) + " |",
               "|---|---|---|---|" + "---|" * len(ks)]
-    for key in sorted({k[:4] for k in agr}):
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3] or '–'} | " +
-                     " | ".join("%.3f" % agr[(*key, k)][0] if (*key, k) in agr else "–" for k in ks) + " |")
+    # The model of every variant; GD (exactly 1 and 0, by construction of the measures) is left out,
+    # and the construction, which does not depend on the trained model, is shown once.
+    first = min({k[0] for k in agr}, key=variant_key, default=None)
+    keys = sorted({k[:4] for k in agr if k[2] == "model" or (k[2] == "construct" and k[0] == first)},
+                  key=lambda k: (k[2] != "model", variant_key(k[0]), k[1], k[3]))
+    for key in keys:
+        who = key[0] if key[2] == "model" else "(the construction)"
+        lines.append(f"| {who} | {key[1]} | {key[2]} | {key[3] or '–'} | " +
+                     " | ".join("%.3f" % (round(agr[(*key, k)][0], 3) + 0.0) if (*key, k) in agr else "–" for k in ks) + " |")
     with open(os.path.join(out, "self_correction_summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     return curve, one, agr
@@ -227,10 +251,12 @@ def plot_rounds(out, emergent, curve):
             for v in base:
                 name = v if s == "0" else f"{v}+explore{s}"
                 if (name, "model", q, 0) in curve:
-                    band(ax, rounds, [curve[(name, "model", q, t)] for t in rounds], f"model: {v}")
+                    band(ax, rounds, [curve[(name, "model", q, t)] for t in rounds], f"model: {v}", color=color(v))
+            # GD and the construction do not depend on the model: those of the paper's task (the spread
+            # task's own are in the summary table)
             ref = base[0] if s == "0" else f"{base[0]}+explore{s}"
             for method, style in (("gd", dict(color="k", ls="--")), ("construction", dict(color="grey", ls=":"))):
-                if (ref, method, q, 0) in curve:  # GD and the construction do not depend on the model
+                if (ref, method, q, 0) in curve:
                     band(ax, rounds, [curve[(ref, method, q, t)] for t in rounds], f"{method} ({base[0]} task)", **style)
             ax.set_title(f"critic noise q = {q:g}, explore σ = {s}", fontsize=9)
             ax.set_xlabel("round")
@@ -245,9 +271,9 @@ def plot_rounds(out, emergent, curve):
 def plot_oneshot(out, one):
     fig, ax = plt.subplots(figsize=(6, 4))
     ks = sorted({k[2] for k in one})
-    for v in sorted({k[0] for k in one}, key=lambda s: (s != "paper", s)):
+    for v in sorted({k[0] for k in one}, key=variant_key):
         if all((v, "model", k) in one for k in ks):
-            band(ax, ks, [one[(v, "model", k)] for k in ks], f"model: {v}")
+            band(ax, ks, [one[(v, "model", k)] for k in ks], f"model: {v}", color=color(v))
     if all(("paper", "gd", k) in one for k in ks):
         band(ax, ks, [one[("paper", "gd", k)] for k in ks], "GD", color="k", ls="--")
     ax.set_xlabel("in-context examples k")
@@ -261,7 +287,7 @@ def plot_oneshot(out, one):
 
 
 def plot_agreement(out, agr):
-    variants = sorted({k[0] for k in agr}, key=lambda s: (s != "paper", s))
+    variants = sorted({k[0] for k in agr}, key=variant_key)
     maps = sorted({k[3] for k in agr if k[1] == "map_shift"})
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
     ks = sorted({k[4] for k in agr})
@@ -272,12 +298,12 @@ def plot_agreement(out, agr):
             band(ax, have, [agr[(*key, k)] for k in have], label, marker="o" if len(have) < 6 else None, **style)
 
     for v in variants:
-        curve(axes[0], (v, "cos_with_gd", "model", ""), f"model: {v}")
+        curve(axes[0], (v, "cos_with_gd", "model", ""), f"model: {v}", color=color(v))
         shifts = {k: max(agr[(v, "map_shift", "model", m, k)][0] for m in maps) for k in ks
                   if all((v, "map_shift", "model", m, k) in agr for m in maps)}
         if shifts:
-            axes[1].plot(list(shifts), list(shifts.values()), label=f"model: {v}")
-        curve(axes[2], (v, "sensitivity_cos_with_gd", "model", ""), f"model: {v}")
+            axes[1].plot(list(shifts), list(shifts.values()), label=f"model: {v}", color=color(v))
+        curve(axes[2], (v, "sensitivity_cos_with_gd", "model", ""), f"model: {v}", color=color(v))
     ref = variants[0]  # the construction does not depend on the trained model
     curve(axes[0], (ref, "cos_with_gd", "construct", ""), "construction", color="grey", ls=":")
     curve(axes[2], (ref, "sensitivity_cos_with_gd", "construct", ""), "construction", color="grey", ls=":")

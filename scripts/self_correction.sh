@@ -6,10 +6,10 @@
 #   2. on every finished run: the multi-round loop (icalign selfcorrect, 512 sequences, critic noise
 #      q = 0, 0.5, 1, 12 rounds) without and with exploration (σ = 0.5, 1), the one-shot curve on the
 #      paper's task (icalign eval --responses line) and the agreement measures (icalign agree);
-#   3. on the snapshots of a run that keeps them (onpolicy_explore): the loop and the agreement measures
+#   3. on the snapshots of the runs that keep them (onpolicy_explore): the loop and the agreement measures
 #      at each, to see when self-correction appears;
 #   4. docs/results/self_correction_*.csv, the figures and the summary (experiments/self_correction_results.py).
-# From scratch about 50 minutes on 2 cores; each step is skipped when its file exists.
+# From scratch about 1.5 hours on 2 cores; each step is skipped when its file exists.
 # --collect skips training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,9 +43,9 @@ for ((i = 0; i < ${#finished[@]}; i += 2)); do  # two runs at a time, one per co
   if [ $((i + 1)) -lt ${#finished[@]} ]; then evaluate "${finished[i + 1]}"; fi
   wait "$pid"
 done
-# When does it start to work? The snapshots of runs that keep them (onpolicy_explore: every 300 steps),
-# each in the loop that works best for it (q = 0 and 1, σ = 1) and in the agreement measures (fewer
-# sequences than above: there are many snapshots).
+# When does it start to work? The snapshots of the runs that keep them (onpolicy_explore: every 300
+# steps; about 10 minutes per run), each in the loop that works best for it (q = 0 and 1, σ = 1) and in
+# the agreement measures (fewer sequences than above).
 for snap in "$runs"/*-s*/snapshots/step-*.safetensors; do
   [ -e "$snap" ] || continue
   run=${snap%/snapshots/*} step=$(basename "$snap" .safetensors)
