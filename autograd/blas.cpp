@@ -104,6 +104,13 @@ void gemm<double>(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K,
   cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
 }
 
+template <class T>
+void transpose(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out) {
+  xsmm::pack_transposed(B, ldb, N, K, out);
+}
+template void transpose<float>(const float*, std::size_t, std::size_t, std::size_t, float*);
+template void transpose<double>(const double*, std::size_t, std::size_t, std::size_t, double*);
+
 namespace {
 // n split into the fewest blocks of at most `most`, of near-equal size: the block length.
 std::size_t even_block(std::size_t n, std::size_t most) {
@@ -169,7 +176,7 @@ void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K
   std::vector<T> packed;
   if (tb && row_blocks > 1 && backend() == Backend::Xsmm) {
     packed.resize(K * N);
-    xsmm::pack_transposed(B, ldb, N, K, packed.data());
+    transpose(B, ldb, N, K, packed.data());
     B = packed.data(), ldb = N, tb = false;
   }
   const std::size_t nb = row_blocks < 4 ? even_block(N, kColBlock) : N, col_blocks = (N + nb - 1) / nb;

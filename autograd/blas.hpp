@@ -15,6 +15,12 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
 
+// out (K×N, row-major) = Bᵀ for B stored N×K with row stride ldb. For a kernel that multiplies by the
+// same transposed operand several times: libxsmm 1.17 cannot transpose B, so gemm would pack it on
+// every call (gemm_xsmm.hpp); packed once, the calls take it untransposed.
+template <class T>
+void transpose(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out);
+
 // The same product, cut into fixed pieces that TBB runs in parallel, one single-threaded GEMM each.
 // A weight gradient (K >= 4096 and C of at most 2^20 elements, no row_init) is split along K into
 // near-equal chunks of at most 2048, whose products are added in chunk order (gemm_split_k).

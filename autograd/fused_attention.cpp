@@ -1,5 +1,5 @@
 // Fused scaled dot-product attention: one task per (batch, head), each doing its own small GEMMs
-// (single-threaded OpenBLAS) and row softmax, instead of five separate whole-tensor ops.
+// (single-threaded libxsmm or OpenBLAS calls) and row softmax, instead of five separate whole-tensor ops.
 //
 // A fast path (fused_*.cpp; the reference ops are in ops_*.cpp). It must equal, values and
 // gradients, the composition matmul -> masked_fill -> softmax -> matmul of reference ops that
@@ -25,9 +25,12 @@
 // h·HS.. of each C-wide third, and writes (B, T, C): no slicing and no permute copies, forward or
 // backward (the permutes were 15% of a config-A step in perf). GEMMs take a row stride, so a head
 // is just a pointer and a leading dimension.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
+
+#include <xsimd/xsimd.hpp>
 
 #include "autograd/blas.hpp"
 #include "autograd/op_util.hpp"
@@ -68,29 +71,60 @@ struct RowBlocks {
 // are set to 0 (the GEMMs read them), the rest are never read.
 inline std::size_t visible(std::size_t r, std::size_t Tn, bool causal) { return causal ? r + 1 : Tn; }
 
-// P (Tn × Tn) of one head from its Q and K (row stride ld): the scaled scores, masked, softmaxed,
-// up to the diagonal block of each row block.
-// p must be 64-byte aligned: xtensor computes a row's first elements up to an alignment boundary
-// with the scalar exp and the rest with xsimd's, which differ in the last bit, so the split must
-// depend on the shape alone, never on where malloc put the buffer (else threads change results).
+// The per-head scratch. P and dS are (Tn × ld) with rows padded to whole SIMD batches, so the
+// softmax's exp runs in whole batches, none of it in scalar code. kt holds the head's Kᵀ (or Vᵀ),
+// HS × Tn: libxsmm cannot transpose a GEMM's B, so every GEMM with Kᵀ would pack it again; here it
+// is packed once per head.
 template <class T>
-void probabilities(const T* q, const T* k, const RowBlocks& blocks, std::size_t HS, std::size_t ld, bool causal,
-                   bool softmax, T* p) {
-  const std::size_t Tn = blocks.Tn;
+struct HeadScratch {
+  static constexpr std::size_t kLanes = xsimd::batch<T>::size;
+  std::size_t ld;
+  Buffer<T> p, ds, kt;
+  HeadScratch(std::size_t Tn, std::size_t HS)
+      : ld((Tn + kLanes - 1) / kLanes * kLanes), p(Buffer<T>::from_shape({Tn * ld})), kt(Buffer<T>::from_shape({HS * Tn})) {}
+};
+
+// row[j] = exp(s · row[j] − s · max_j row[j]) / Σ, for j < n. s · max is the max of the scaled
+// scores (s > 0), so this equals a softmax of s · row. The max and the exp run in whole SIMD batches
+// (GCC vectorises neither a max nor expf without -ffast-math): lanes n.. of the last batch are set to
+// −∞, which changes no max and gives exp 0.
+template <class T>
+void softmax_row(T* row, std::size_t n, T s) {
+  using Batch = xsimd::batch<T>;
+  constexpr std::size_t W = Batch::size;
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  const std::size_t padded = (n + W - 1) / W * W;
+  for (std::size_t j = n; j < padded; ++j) row[j] = kNegInf;
+  Batch most(kNegInf);
+  for (std::size_t j = 0; j < padded; j += W) most = xsimd::max(most, Batch::load_unaligned(row + j));
+  alignas(64) T lanes[W];
+  most.store_aligned(lanes);
+  const T m = *std::max_element(lanes, lanes + W);
+  const Batch sb(s), sm(s * m);
+  for (std::size_t j = 0; j < padded; j += W) xsimd::exp(Batch::load_unaligned(row + j) * sb - sm).store_unaligned(row + j);
+  const T inv = T(1) / lane_sum<T>(n, [row](std::size_t j) { return row[j]; });
+  for (std::size_t j = 0; j < n; ++j) row[j] *= inv;
+}
+
+// P (Tn × ld) of one head from its Q and K (row stride ld_in): the scaled scores, masked, softmaxed,
+// up to the diagonal block of each row block. The GEMMs compute Q Kᵀ unscaled (alpha = 1 is the only
+// alpha libxsmm's kernels take directly); the scale goes into the pass over each row.
+template <class T>
+void probabilities(const T* q, const T* k, const RowBlocks& blocks, std::size_t HS, std::size_t ld_in, bool causal,
+                   bool softmax, HeadScratch<T>& h) {
+  const std::size_t Tn = blocks.Tn, ld = h.ld;
   const T scale = T(1) / std::sqrt(static_cast<T>(HS));
+  blas::transpose(k, ld_in, Tn, HS, h.kt.data());
+  T* p = h.p.data();
   blocks.each([&](std::size_t r0, std::size_t r1) {
-    blas::gemm<T>(false, true, r1 - r0, r1, HS, scale, q + r0 * ld, ld, k, ld, T(0), p + r0 * Tn, Tn);  // S
+    blas::gemm<T>(false, false, r1 - r0, r1, HS, T(1), q + r0 * ld_in, ld_in, h.kt.data(), Tn, T(0), p + r0 * ld, ld);  // Q Kᵀ
     for (std::size_t r = r0; r < r1; ++r) {
-      T* row = p + r * Tn;
+      T* row = p + r * ld;
       const std::size_t n = visible(r, Tn, causal);
-      if (softmax) {
-        T m = -std::numeric_limits<T>::infinity();
-        for (std::size_t j = 0; j < n; ++j) m = std::max(m, row[j]);
-        auto v = flat(row, n);
-        xt::noalias(v) = xt::exp(v - m);  // xsimd's vectorised exp
-        const T inv = T(1) / lane_sum<T>(n, [row](std::size_t j) { return row[j]; });
-        for (std::size_t j = 0; j < n; ++j) row[j] *= inv;
-      }
+      if (softmax)
+        softmax_row(row, n, scale);
+      else
+        for (std::size_t j = 0; j < n; ++j) row[j] *= scale;
       for (std::size_t j = n; j < r1; ++j) row[j] = T(0);
     }
   });
@@ -102,18 +136,18 @@ void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* v
   const RowBlocks blocks(Tn, causal);
   tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
     const std::size_t at = L.q_at(i);
-    Buffer<T> p = Buffer<T>::from_shape({Tn * Tn});  // 64-byte aligned: see probabilities()
-    probabilities(qp + at, kp + at, blocks, HS, ld, causal, softmax, p.data());
+    HeadScratch<T> h(Tn, HS);
+    probabilities(qp + at, kp + at, blocks, HS, ld, causal, softmax, h);
     T* o = op + L.o_at(i);
     blocks.each([&](std::size_t r0, std::size_t r1) {  // O = P V, keys 0..r1
-      blas::gemm<T>(false, false, r1 - r0, HS, r1, T(1), p.data() + r0 * Tn, Tn, vp + at, ld, T(0), o + r0 * ldo, ldo);
+      blas::gemm<T>(false, false, r1 - r0, HS, r1, T(1), h.p.data() + r0 * h.ld, h.ld, vp + at, ld, T(0), o + r0 * ldo, ldo);
     });
   });
 }
 
 // g is dO; dQ, dK, dV (each may be null) become beta · themselves + their gradient: every element
 // is written by exactly one GEMM. Query blocks [r0, r1) use keys 0..r1; key blocks [c0, c1) use
-// queries c0..T.
+// queries c0..T. dS is stored scaled by s, so that dQ and dK are plain products (alpha = 1).
 template <class T>
 void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, T* dQ, T* dK, T* dV, T beta,
                         bool causal, bool softmax) {
@@ -123,35 +157,39 @@ void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K,
   tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
     const std::size_t at = L.q_at(i);
     const T* go = g + L.o_at(i);
-    Buffer<T> pv = Buffer<T>::from_shape({Tn * Tn});  // P again, instead of keeping (B, H, T, T) alive since forward
-    const T* p = pv.data();
-    probabilities(Q + at, K + at, blocks, HS, ld, causal, softmax, pv.data());
+    HeadScratch<T> h(Tn, HS);  // P again, instead of keeping (B, H, T, T) alive since forward
+    probabilities(Q + at, K + at, blocks, HS, ld, causal, softmax, h);
+    const T* p = h.p.data();
+    const std::size_t lp = h.ld;
     if (dV)
       blocks.each([&](std::size_t c0, std::size_t c1) {  // dV = Pᵀ dO
-        blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, T(1), p + c0 * Tn + c0, Tn, go + c0 * ldo, ldo, beta,
+        blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, T(1), p + c0 * lp + c0, lp, go + c0 * ldo, ldo, beta,
                       dV + at + c0 * ld, ld);
       });
     if (!dQ && !dK) return;
-    Buffer<T> dsv = Buffer<T>::from_shape({Tn * Tn});
-    T* ds = dsv.data();
+    h.ds = Buffer<T>::from_shape({Tn * lp});
+    T* ds = h.ds.data();
+    blas::transpose(V + at, ld, Tn, HS, h.kt.data());  // Vᵀ, now that Kᵀ is done with
     blocks.each([&](std::size_t r0, std::size_t r1) {
-      blas::gemm<T>(false, true, r1 - r0, r1, HS, T(1), go + r0 * ldo, ldo, V + at, ld, T(0), ds + r0 * Tn, Tn);  // dP = dO Vᵀ
+      blas::gemm<T>(false, false, r1 - r0, r1, HS, T(1), go + r0 * ldo, ldo, h.kt.data(), Tn, T(0), ds + r0 * lp, lp);  // dP = dO Vᵀ
       for (std::size_t r = r0; r < r1; ++r) {
-        T* row = ds + r * Tn;
-        const T* prow = p + r * Tn;
+        T* row = ds + r * lp;
+        const T* prow = p + r * lp;
         const std::size_t n = visible(r, Tn, causal);
         if (softmax) {
           const T dot = lane_sum<T>(n, [row, prow](std::size_t j) { return row[j] * prow[j]; });
-          for (std::size_t j = 0; j < n; ++j) row[j] = prow[j] * (row[j] - dot);
+          for (std::size_t j = 0; j < n; ++j) row[j] = scale * (prow[j] * (row[j] - dot));
+        } else {
+          for (std::size_t j = 0; j < n; ++j) row[j] *= scale;
         }
         for (std::size_t j = n; j < r1; ++j) row[j] = T(0);
       }
       if (dQ)  // dQ = s · dS K
-        blas::gemm<T>(false, false, r1 - r0, HS, r1, scale, ds + r0 * Tn, Tn, K + at, ld, beta, dQ + at + r0 * ld, ld);
+        blas::gemm<T>(false, false, r1 - r0, HS, r1, T(1), ds + r0 * lp, lp, K + at, ld, beta, dQ + at + r0 * ld, ld);
     });
     if (dK)
       blocks.each([&](std::size_t c0, std::size_t c1) {  // dK = s · dSᵀ Q
-        blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, scale, ds + c0 * Tn + c0, Tn, Q + at + c0 * ld, ld, beta,
+        blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, T(1), ds + c0 * lp + c0, lp, Q + at + c0 * ld, ld, beta,
                       dK + at + c0 * ld, ld);
       });
   });

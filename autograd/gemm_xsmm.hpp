@@ -15,7 +15,7 @@ bool gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
 
 // out (K×N, row-major) = Bᵀ for B stored N×K with row stride ldb: a transposed B packed for gemm,
-// which libxsmm 1.17 cannot transpose itself. Blocked, so neither side is walked with a long stride.
+// which libxsmm 1.17 cannot transpose itself. On libxsmm's JIT transpose kernels.
 template <class T>
 void pack_transposed(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out);
 
