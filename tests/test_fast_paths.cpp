@@ -40,8 +40,9 @@ void on_each_backend(F&& f) {
   ag::blas::set_backend(before);
 }
 
+// Through gemm_parallel, or (one_call) a single blas::gemm call, which has no bias.
 template <class T>
-void check_gemm(const Case& c, bool ta, bool tb) {
+void check_gemm(const Case& c, bool ta, bool tb, bool one_call = false) {
   INFO(c.path << ": M " << c.M << " N " << c.N << " K " << c.K << " trans_a " << ta << " trans_b " << tb
                 << " bias " << c.bias << " alpha " << c.alpha << " beta " << c.beta << " dtype " << (sizeof(T) == 4 ? "float" : "double"));
   const std::size_t M = c.M, N = c.N, K = c.K;
@@ -51,8 +52,11 @@ void check_gemm(const Case& c, bool ta, bool tb) {
   const auto C0 = random_values<T>(M * N, 4);
   std::vector<T> C = C0;
   if (c.beta == 0) std::fill(C.begin(), C.end(), std::numeric_limits<T>::quiet_NaN());  // beta = 0 must not read C
-  ag::blas::gemm_parallel<T>(ta, tb, M, N, K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc,
-                             c.bias ? bias.data() : nullptr);
+  if (one_call)
+    ag::blas::gemm<T>(ta, tb, M, N, K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc);
+  else
+    ag::blas::gemm_parallel<T>(ta, tb, M, N, K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc,
+                               c.bias ? bias.data() : nullptr);
   const double eps = std::numeric_limits<T>::epsilon();
   std::size_t bad = 0;
   for (std::size_t m = 0; m < M; ++m)
@@ -99,6 +103,24 @@ TEST_CASE("gemm_parallel equals a naive triple loop on every tiling path, float 
         for (bool tb : {false, true}) {
           check_gemm<float>(c, ta, tb);
           check_gemm<double>(c, ta, tb);
+        }
+  });
+}
+
+// One call on the libxsmm backend runs its kernel on blocks of C of at most 64 rows × 48 columns
+// (gemm_xsmm.cpp): these shapes leave a short last block in both directions (130 = 44 + 44 + 42 rows,
+// 100 = 34 + 34 + 32 columns), and one has a single short block each way.
+TEST_CASE("one gemm call in kernel blocks, short edge blocks included, equals a naive triple loop", "[fast][blas]") {
+  const Case cases[] = {{"blocks with short edges", 130, 100, 37, false, 0.0},
+                        {"blocks with short edges, alpha and beta", 130, 100, 37, false, 0.5, 0.37},
+                        {"blocks with short edges, accumulating", 130, 100, 37, false, 1.0},
+                        {"just over one block", 65, 49, 3, false, 0.0}};
+  on_each_backend([&] {
+    for (const Case& c : cases)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          check_gemm<float>(c, ta, tb, true);
+          check_gemm<double>(c, ta, tb, true);
         }
   });
 }
