@@ -107,14 +107,18 @@ TEST_CASE("gemm_parallel equals a naive triple loop on every tiling path, float 
   });
 }
 
-// One call on the libxsmm backend runs its kernel on blocks of C of at most 64 rows × 48 columns
-// (gemm_xsmm.cpp): these shapes leave a short last block in both directions (130 = 44 + 44 + 42 rows,
-// 100 = 34 + 34 + 32 columns), and one has a single short block each way.
+// One call on the libxsmm backend runs its kernel on blocks of C of at most 64 rows × 48 columns and
+// on depth blocks of at most 640, added up in C (gemm_xsmm.cpp): these shapes leave a short last block
+// in every direction (130 = 44 + 44 + 42 rows, 100 = 34 + 34 + 32 columns, K 1300 = 434 + 434 + 432),
+// and one has a single short block each way.
 TEST_CASE("one gemm call in kernel blocks, short edge blocks included, equals a naive triple loop", "[fast][blas]") {
   const Case cases[] = {{"blocks with short edges", 130, 100, 37, false, 0.0},
                         {"blocks with short edges, alpha and beta", 130, 100, 37, false, 0.5, 0.37},
                         {"blocks with short edges, accumulating", 130, 100, 37, false, 1.0},
-                        {"just over one block", 65, 49, 3, false, 0.0}};
+                        {"just over one block", 65, 49, 3, false, 0.0},
+                        {"depth blocks", 70, 50, 1300, false, 0.0},
+                        {"depth blocks, alpha and beta", 70, 50, 1300, false, 0.5, 0.37},
+                        {"depth blocks, accumulating", 70, 50, 1300, false, 1.0}};
   on_each_backend([&] {
     for (const Case& c : cases)
       for (bool ta : {false, true})
