@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The paper's six synthetic panels from `icalign sweep` results (experiments/grids/panels*.yaml):
 error 1 - cos(answer, y*) against the number of in-context examples k, mean ± standard error over
-seeds (each seed's value is its mean over the held-out sequences). Writes OUT/panel_a.png .. panel_f.png
+seeds (each seed's value is its mean over the held-out sequences; with a single seed, the standard
+error over its held-out sequences instead). Writes OUT/panel_a.png .. panel_f.png
 and OUT/summary.md (the numbers docs/results.md quotes).
 The same script draws OUT/panel_reward_use.png from experiments/grids/reward_use.yaml's runs.
 With --paper, the runs are those of experiments/grids/paper_scale.yaml (20 layers, 96 dims; depth
@@ -24,19 +25,23 @@ KS_TABLE = (1, 2, 3, 5, 10, 19)
 
 
 def load(paths):
-    """{(run, noise, method): {k: [per-seed means]}}"""
+    """{(run, noise, method): {k: [(per-seed mean, its standard error over the sequences)]}}"""
     data = collections.defaultdict(lambda: collections.defaultdict(list))
     for p in paths:
         for r in csv.DictReader(open(p)):
-            data[(r["run"], float(r["noise"]), r["method"])][int(r["k"])].append(float(r["mean"]))
+            data[(r["run"], float(r["noise"]), r["method"])][int(r["k"])].append((float(r["mean"]), float(r["sem"])))
     return data
 
 
 def stats(per_k):
+    """ks, mean over seeds, standard error over seeds (over the sequences when there is one seed), seeds"""
     ks = sorted(per_k)
-    mean = [sum(per_k[k]) / len(per_k[k]) for k in ks]
-    sem = [(math.sqrt(sum((v - m) ** 2 for v in per_k[k]) / (len(per_k[k]) - 1) / len(per_k[k])) if len(per_k[k]) > 1 else 0.0)
-           for k, m in zip(ks, mean)]
+    mean, sem = [], []
+    for k in ks:
+        values = [v for v, _ in per_k[k]]
+        m, n = sum(values) / len(values), len(values)
+        mean.append(m)
+        sem.append(math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1) / n) if n > 1 else per_k[k][0][1])
     return ks, mean, sem, min(len(per_k[k]) for k in ks)
 
 
@@ -117,8 +122,9 @@ def main(out, paths, scale=SMALL):
                for run, label, c in (("default", "3000 steps, batch 64", "C3"), ("steps9000", "9000 steps", "C5"),
                                      ("batch192", "batch 192", "C6")) for p in (0.0, 1.0)] + base, data)
 
-    # summary.md: every (run, noise, method) at a few k, mean ± SE over seeds
+    # summary.md: every (run, noise, method) at a few k, mean ± SE over seeds (over sequences for one seed)
     with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write("Mean ± standard error over seeds; where seeds = 1, over that seed's held-out sequences.\n\n")
         f.write("| run | reward noise | method | seeds | " + " | ".join(f"k={k}" for k in KS_TABLE) + " |\n")
         f.write("|---|---|---|---|" + "---|" * len(KS_TABLE) + "\n")
         for (run, noise, method) in sorted(data):

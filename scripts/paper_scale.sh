@@ -24,7 +24,8 @@ fi
 [ -e "$runs/results.csv" ] || { echo "no finished run in $runs yet"; exit 0; }
 cp "$runs/results.csv" docs/results/paper_scale.csv
 /usr/bin/python3 experiments/plot_panels.py --paper docs/results/paper_scale docs/results/paper_scale.csv
-if [ -e "$runs/default-s1/done" ]; then
+# Only a run trained here has weights; one restored from the committed CSV keeps the committed model.
+if [ -e "$runs/default-s1/done" ] && [ -e "$runs/default-s1/checkpoint/model.safetensors" ]; then
   mkdir -p docs/results/paper_model/checkpoint
   cp "$runs/default-s1/config.yaml" docs/results/paper_model/
   cp "$runs/default-s1/checkpoint/model.safetensors" docs/results/paper_model/checkpoint/
