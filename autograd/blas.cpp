@@ -112,12 +112,6 @@ template void transpose<float>(const float*, std::size_t, std::size_t, std::size
 template void transpose<double>(const double*, std::size_t, std::size_t, std::size_t, double*);
 
 namespace {
-// n split into the fewest blocks of at most `most`, of near-equal size: the block length.
-std::size_t even_block(std::size_t n, std::size_t most) {
-  const std::size_t blocks = std::max<std::size_t>(1, (n + most - 1) / most);
-  return (n + blocks - 1) / blocks;
-}
-
 // Rows of C per tile: at most kRowBlock, in a number of tiles that is a multiple of 4 once there is
 // more than one, so 2 or 4 threads get equal shares. Every tile repacks all of op(B), so tiles
 // should be as tall as balance allows.

@@ -32,6 +32,13 @@ void parallel_chunks(std::size_t n, std::size_t chunk, F&& f) {
   });
 }
 
+// n split into the fewest blocks of at most `most`, of near-equal size: the block length (every block
+// has it but the last, which may be shorter). Depends on n alone, as the determinism above requires.
+inline std::size_t even_block(std::size_t n, std::size_t most) {
+  const std::size_t blocks = std::max<std::size_t>(1, (n + most - 1) / most);
+  return (n + blocks - 1) / blocks;
+}
+
 // Chunk sizes, in elements, for elementwise kernels and in rows for row-wise ones: big enough
 // that a task's overhead (~1 µs) is noise, small enough to keep both cores busy.
 inline constexpr std::size_t kElementChunk = 1 << 15;
