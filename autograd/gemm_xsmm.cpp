@@ -54,8 +54,7 @@ template <class T>
 void pack_transposed(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out) {
   ensure_init();
   // In column-major terms B is K×N (leading dimension ldb) and out its N×K transpose (leading
-  // dimension N). libxsmm's JIT transpose kernels: on one head of the attention (60×32, row stride
-  // 288) 1.5× faster than a plain loop and 3× faster than the blocked loop they replaced.
+  // dimension N), done by libxsmm's JIT transpose kernels.
   libxsmm_otrans(out, B, sizeof(T), libxsmm_blasint(K), libxsmm_blasint(N), libxsmm_blasint(ldb), libxsmm_blasint(N));
 }
 
@@ -80,8 +79,8 @@ bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha
   if (!direct) product.resize(M * N), out = product.data(), ldo = N;
   // C in blocks of at most kBlockRows × kBlockCols, and K in blocks of at most kBlockDepth added into
   // C (beta = 1 after the first), one kernel call each; blocks of near-equal size, the short one last.
-  // On the model's shapes this ran 15–30% faster than one call per 256-row tile (48 columns are three
-  // AVX-512 vectors of C), and the depth blocks 10–25% faster on the weight gradients' K = 1920.
+  // A config-A step ran faster with them than with one call per 256-row tile (docs/performance.md,
+  // "What each change bought"); 48 columns are three AVX-512 vectors of C.
   const std::size_t mb = even_block(M, kBlockRows), nb = even_block(N, kBlockCols), kb = even_block(K, kBlockDepth);
   // [the first depth block, a later one, the short last one][short rows][short columns]; all are
   // dispatched before C is touched, so a missing kernel leaves C as it was.
