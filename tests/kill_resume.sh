@@ -26,10 +26,11 @@ logged=$(tail -n 1 "$work/killed/log.jsonl" | sed 's/.*"step":\([0-9]*\).*/\1/')
 echo "killed the run at step $logged (last log line)"
 
 "$icalign" train "${args[@]}" --run "$work/killed" --resume >/dev/null 2>"$work/resume.err"
-# The resume must start from the last checkpoint: a multiple of 150 after step 0, at most one
-# checkpoint interval behind the last log line (logged every 10 steps, so at most 9 steps ahead of it).
+# The resume must start from the last checkpoint: a multiple of 150 after step 0, at most 9 steps
+# ahead of the last log line (logged every 10 steps). A step's log line is written before its
+# checkpoint, so a kill while checkpoint N is being written leaves log line N and checkpoint N - 150.
 from=$(sed -n 's/^resumed .* at step \([0-9]*\)$/\1/p' "$work/resume.err")
-if [ -z "$from" ] || [ "$from" -le 0 ] || [ $((from % 150)) -ne 0 ] || [ "$from" -le $((logged - 150)) ] ||
+if [ -z "$from" ] || [ "$from" -le 0 ] || [ $((from % 150)) -ne 0 ] || [ "$from" -lt $((logged - 150)) ] ||
    [ "$from" -gt $((logged + 9)) ]; then
   echo "FAILED: resumed from step '${from}', expected the last checkpoint before step $logged"; exit 1
 fi
