@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/gemm_xsmm.hpp"
@@ -86,23 +87,38 @@ double fp32_peak_gflops(double seconds) { return xsmm::fp32_peak_gflops(seconds)
 
 void set_untiled(bool on) { g_untiled = on; }
 
-template <>
-void gemm<float>(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
-                 std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc) {
-  if (M == 0 || N == 0) return;
+namespace {
+template <class T>
+void backend_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+                  const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
   if (backend() == Backend::Xsmm && xsmm::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   ensure_single_threaded();
-  cblas_sgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
+}
+}  // namespace
+
+template <class T>
+void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+          const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
+  if (M == 0 || N == 0) return;
+  if (!row_init) return backend_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (backend() == Backend::Xsmm && xsmm::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, row_init)) return;
+  if (beta == T(0)) {  // C starts as the bias rows: this saves OpenBLAS's zeroing pass
+    for (std::size_t m = 0; m < M; ++m) std::copy(row_init, row_init + N, C + m * ldc);
+    return backend_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, T(1), C, ldc);
+  }
+  backend_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t n = 0; n < N; ++n) C[m * ldc + n] += row_init[n];
 }
 
-template <>
-void gemm<double>(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, double alpha, const double* A,
-                  std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc) {
-  if (M == 0 || N == 0) return;
-  if (backend() == Backend::Xsmm && xsmm::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-  ensure_single_threaded();
-  cblas_dgemm(CblasRowMajor, tr(ta), tr(tb), bi(M), bi(N), bi(K), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
-}
+template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
+                          const float*, std::size_t, float, float*, std::size_t, const float*);
+template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
+                           const double*, std::size_t, double, double*, std::size_t, const double*);
 
 template <class T>
 void transpose(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out) {
@@ -155,14 +171,7 @@ template <class T>
 void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                    const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
   if (M == 0 || N == 0) return;
-  if (g_untiled) {
-    if (row_init) {
-      for (std::size_t m = 0; m < M; ++m)
-        for (std::size_t n = 0; n < N; ++n) C[m * ldc + n] = (beta == T(0) ? T(0) : beta * C[m * ldc + n]) + row_init[n];
-      beta = T(1);
-    }
-    return gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  }
+  if (g_untiled) return gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, row_init);
   const std::size_t mb = row_block(M), row_blocks = (M + mb - 1) / mb;
   if (K >= 2 * kDepthBlock && M * N <= kSplitMaxOutput && !row_init)  // a weight gradient
     return gemm_split_k(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -183,17 +192,7 @@ void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K
       // n0..n1 of op(B) at column n0 of B, or at its row n0 when B is transposed.
       const T* a = ta ? A + m0 : A + m0 * lda;
       const T* b = tb ? B + n0 * ldb : B + n0;
-      if (row_init && beta == T(0)) {
-        // C starts as the bias rows and the GEMM adds to it: this saves OpenBLAS's zeroing pass and a
-        // second pass adding the bias.
-        for (std::size_t m = 0; m < m1 - m0; ++m) std::copy(row_init + n0, row_init + n1, c + m * ldc);
-        gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, T(1), c, ldc);
-        continue;
-      }
-      gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, beta, c, ldc);
-      if (row_init)  // while the tile is in cache
-        for (std::size_t m = 0; m < m1 - m0; ++m)
-          for (std::size_t n = 0; n < n1 - n0; ++n) c[m * ldc + n] += row_init[n0 + n];
+      gemm<T>(ta, tb, m1 - m0, n1 - n0, K, alpha, a, lda, b, ldb, beta, c, ldc, row_init ? row_init + n0 : nullptr);
     }
   });
 }

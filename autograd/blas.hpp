@@ -10,10 +10,13 @@
 namespace ag::blas {
 
 // C (M×N) = alpha · op(A) · op(B) + beta · C, with op(A) M×K and op(B) K×N; lda/ldb/ldc are the
-// row strides of A, B, C as stored. One single-threaded call to the backend.
+// row strides of A, B, C as stored. One single-threaded call to the backend. With row_init (N
+// values), it is also added to every row of C: a bias. With beta = 0, C starts as the bias rows and
+// the product is added to them (libxsmm fills each block of C just before its kernel); otherwise
+// the bias is added after the product.
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
-          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init = nullptr);
 
 // out (K×N, row-major) = Bᵀ for B stored N×K with row stride ldb. For a kernel that multiplies by the
 // same transposed operand several times: libxsmm 1.17 cannot transpose B, so gemm would pack it on
@@ -28,8 +31,7 @@ void transpose(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out
 // block repacks op(B), so blocks are tall; four divide evenly among 2 or 4 threads), and, when there
 // are fewer than four row blocks, columns into blocks of at most 64. The cut depends on the shape
 // only, so the result does not depend on the thread count.
-// With row_init (N values), it is also added to every row of C: a bias, added to each tile while
-// the tile is in cache.
+// row_init is gemm's: a bias added to every row of C.
 template <class T>
 void gemm_parallel(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
                    std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc,

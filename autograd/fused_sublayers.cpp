@@ -14,6 +14,8 @@
 // values and gradients. Checked by tests/test_gradcheck_fused.cpp ("fused sublayers equal the ops
 // they fuse", and gradchecks with reused inputs) and, inside a whole block, by
 // tests/test_nn_modules.cpp ("fused pre-LN Block equals the Block run module by module").
+#include <tbb/parallel_for.h>
+
 #include "autograd/kernels.hpp"
 #include "autograd/ops.hpp"
 
@@ -51,37 +53,95 @@ Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>&
   return y;
 }
 
+// gelu_linear works on tiles of rows: gelu(a) of a tile (kTileRows, IN) is made in a scratch buffer
+// that stays in cache, used by the tile's GEMMs and dropped. Made for all rows at once it was a
+// (R, IN) buffer written and read back twice in forward and five times in backward, and passes
+// over memory, not multiply-adds, are what such elementwise work costs (docs/performance.md).
+constexpr std::size_t kTileRows = 128;
+// dW sums over all rows: each fixed chunk of rows adds its tiles into a partial of its own, and the
+// partials are added in chunk order, so dW does not depend on the thread count.
+constexpr std::size_t kWeightChunkRows = 1024;
+
+// y (n, OUT) = gelu(a) (n, IN) · Wᵀ + b + residual, for one tile; wt is Wᵀ (IN, OUT).
+template <class T>
+void gelu_linear_tile(const T* a, const T* wt, const T* b, const T* residual, std::size_t n, std::size_t IN,
+                      std::size_t OUT, T* y) {
+  Buffer<T> h = Buffer<T>::from_shape({n * IN});  // aligned: see gelu_linear_backward_chunk
+  xt::noalias(h) = Gelu{}(flat(a, n * IN));
+  blas::gemm<T>(false, false, n, OUT, IN, T(1), h.data(), IN, wt, OUT, T(0), y, OUT, b);
+  for (std::size_t i = 0; i < n * OUT; ++i) y[i] += residual[i];
+}
+
+// dw = dw.beta · dw + the sum of n partials of `size` elements, added in their order.
+template <class T>
+void add_in_order(std::size_t n, std::size_t size, const T* partial, GradTarget<T> dw) {
+  for (std::size_t i = 0; i < size; ++i) {
+    T sum = partial[i];
+    for (std::size_t c = 1; c < n; ++c) sum += partial[c * size + i];
+    dw.ptr[i] = dw.beta == T(0) ? sum : dw.beta * dw.ptr[i] + sum;
+  }
+}
+
+// Backward of one chunk of rows, tile by tile: t = tanh u and h = gelu(a) of the tile, then
+// dW_chunk (+)= dyᵀ h, dh = dy W (over h), da (+)= dh ⊙ gelu'(a) from the same t.
+template <class T>
+void gelu_linear_backward_chunk(const T* g, const T* a, const T* w, std::size_t rows, std::size_t IN, std::size_t OUT,
+                                GradTarget<T> da, T* dw_chunk) {
+  // Aligned buffers: xtensor computes the unaligned head of a destination with scalar std::tanh, whose
+  // last bit differs from xsimd's; with malloc's addresses the result would depend on the thread count.
+  Buffer<T> t = Buffer<T>::from_shape({kTileRows * IN}), h = Buffer<T>::from_shape({kTileRows * IN});
+  for (std::size_t r0 = 0; r0 < rows; r0 += kTileRows) {
+    const std::size_t n = std::min(kTileRows, rows - r0), len = n * IN;
+    const T *gt = g + r0 * OUT, *at = a + r0 * IN;
+    auto tv = flat(t.data(), len), hv = flat(h.data(), len);
+    const auto av = flat(at, len);
+    xt::noalias(tv) = Gelu::tanh_u(av);
+    xt::noalias(hv) = T(0.5) * av * (T(1) + tv);
+    if (dw_chunk) blas::gemm<T>(true, false, OUT, IN, n, T(1), gt, OUT, h.data(), IN, T(r0 > 0), dw_chunk, IN);
+    if (!da) continue;
+    blas::gemm<T>(false, false, n, IN, OUT, T(1), gt, OUT, w, IN, T(0), h.data(), IN);
+    auto d = flat(da.ptr + r0 * IN, len);
+    // Assign when da is fresh: its memory is uninitialised, and 0 · NaN is NaN.
+    if (da.beta == T(0))
+      xt::noalias(d) = Gelu::grad(hv, av, tv);
+    else
+      xt::noalias(d) += Gelu::grad(hv, av, tv);
+  }
+}
+
 template <class T>
 Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& residual) {
   const Shape out_shape = check_linear("gelu_linear", a.shape(), w.shape(), &b.shape(), &residual.shape());
   const std::size_t IN = w.shape()[1], OUT = w.shape()[0], R = a.numel() / std::max<std::size_t>(IN, 1);
   Tensor<T> y = Tensor<T>::empty(out_shape);
-  for_each_chunk(y.numel(), [](auto yv, auto rv) { xt::noalias(yv) = rv; }, y.data(), residual.data());
   {
-    Buffer<T> h = Buffer<T>::from_shape({R * IN});  // gelu(a), dropped after the GEMM
-    for_each_chunk(R * IN, [](auto hv, auto av) { xt::noalias(hv) = Gelu{}(av); }, h.data(), a.data());
-    linear_forward(h.data(), w.data(), b.data(), R, IN, OUT, T(1), y.data());
+    // Wᵀ packed once: libxsmm's kernels cannot transpose their B (gemm_xsmm.hpp).
+    std::vector<T> wt(IN * OUT);
+    blas::transpose(w.data(), IN, OUT, IN, wt.data());
+    parallel_chunks(R, kTileRows, [&](std::size_t r0, std::size_t r1) {
+      gelu_linear_tile(a.data() + r0 * IN, wt.data(), b.data(), residual.data() + r0 * OUT, r1 - r0, IN, OUT,
+                       y.data() + r0 * OUT);
+    });
   }
   if (needs_grad<T>({&a, &w, &b, &residual})) {
     record("gelu_linear", y, [ai = a.impl_ptr(), wi = w.impl_ptr(), bi = b.impl_ptr(), ri = residual.impl_ptr(),
                               yi = y.impl_ptr().get(), R, IN, OUT] {
-      const T *g = grad_of(*yi), *A = ai->data->data();
-      // t = tanh u once; then h = a/2 (1 + t) for dW, and gelu'(a) from the same t for da.
-      Buffer<T> t = Buffer<T>::from_shape({R * IN}), h = Buffer<T>::from_shape({R * IN});
-      for_each_chunk(R * IN, [](auto tv, auto hv, auto av) {
-        xt::noalias(tv) = Gelu::tanh_u(av);
-        xt::noalias(hv) = T(0.5) * av * (T(1) + tv);
-      }, t.data(), h.data(), A);
+      const T *g = grad_of(*yi), *A = ai->data->data(), *W = wi->data->data();
       const GradTarget<T> da = grad_target(*ai, ai->shape, "gelu_linear");
-      linear_backward(g, h.data(), wi->data->data(), R, IN, OUT, GradTarget<T>{da ? h.data() : nullptr, T(0)},  // dh over h
-                      grad_target(*wi, wi->shape, "gelu_linear"), grad_sink(*bi, bi->shape, "gelu_linear"));
-      // da (+)= dh · gelu'(a). Assign when da is fresh: its memory is uninitialised, and 0 · NaN is NaN.
-      if (da && da.beta == T(0))
-        for_each_chunk(R * IN, [](auto d, auto dh, auto tv, auto av) { xt::noalias(d) = Gelu::grad(dh, av, tv); },
-                       da.ptr, h.data(), t.data(), A);
-      else if (da)
-        for_each_chunk(R * IN, [](auto d, auto dh, auto tv, auto av) { xt::noalias(d) += Gelu::grad(dh, av, tv); },
-                       da.ptr, h.data(), t.data(), A);
+      const GradTarget<T> dw = grad_target(*wi, wi->shape, "gelu_linear");
+      if (da || dw) {
+        const std::size_t chunk = kWeightChunkRows, n_chunks = (R + chunk - 1) / chunk;
+        std::vector<T> partial(dw ? n_chunks * OUT * IN : 0);
+        tbb::parallel_for(std::size_t(0), n_chunks, [&](std::size_t c) {
+          const std::size_t r0 = c * chunk, rows = std::min(R, r0 + chunk) - r0;
+          gelu_linear_backward_chunk(g + r0 * OUT, A + r0 * IN, W, rows, IN, OUT,
+                                     da ? GradTarget<T>{da.ptr + r0 * IN, da.beta} : da,
+                                     dw ? partial.data() + c * OUT * IN : nullptr);
+        });
+        if (dw) add_in_order(n_chunks, OUT * IN, partial.data(), dw);
+      }
+      if (T* db = grad_sink(*bi, bi->shape, "gelu_linear"))
+        add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });
       if (const auto dr = grad_target(*ri, yi->shape, "gelu_linear")) pass_gradient(dr, g, numel(yi->shape));
     });
   }

@@ -60,8 +60,8 @@ void pack_transposed(const T* B, std::size_t ldb, std::size_t N, std::size_t K, 
 
 template <class T>
 bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
-          const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
-  if (K == 0) return false;
+          const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
+  if (K == 0 || (row_init && (alpha != T(1) || beta != T(0)))) return false;
   ensure_init();
   // Column-major: Cᵀ (N×M) = op(B)ᵀ (N×K) · op(A)ᵀ (K×M). libxsmm 1.17's JIT can transpose its second
   // operand (our A) but not its first (our B): a transposed B is packed as op(B), K×N, first. That
@@ -92,18 +92,26 @@ bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha
       for (int j = 0; j < 2; ++j) {
         const std::size_t bm = i ? M % mb : mb, bn = j ? N % nb : nb, bk = std::min(kb, K - k0);
         if (bm == 0 || bn == 0 || kernels[d][i][j] != nullptr) continue;
-        kernels[d][i][j] = dispatch<T>(bn, bm, bk, ldb, lda, ldo, d > 0 ? T(1) : direct ? beta : T(0),
+        kernels[d][i][j] = dispatch<T>(bn, bm, bk, ldb, lda, ldo, d > 0 || row_init ? T(1) : direct ? beta : T(0),
                                        ta ? LIBXSMM_GEMM_FLAG_TRANS_B : LIBXSMM_GEMM_FLAG_NONE);
         if (kernels[d][i][j] == nullptr) return false;
       }
   }
   // Depth k0.. is column k0 of op(A) (row k0 of A when transposed) and row k0 of op(B); rows m0.. of
   // op(A) are row m0 of A (its column m0 when transposed).
+  // row_init goes into each block of C just before its first kernel adds to it, while the block is
+  // in L1: filled for all of C first, C was written, evicted and read back (3.5% of a config-A step).
   for (std::size_t k0 = 0; k0 < K; k0 += kb)
     for (std::size_t m0 = 0; m0 < M; m0 += mb)
-      for (std::size_t n0 = 0; n0 < N; n0 += nb)
+      for (std::size_t n0 = 0; n0 < N; n0 += nb) {
+        if (row_init && k0 == 0) {
+          const std::size_t m1 = std::min(M, m0 + mb), n1 = std::min(N, n0 + nb);
+          for (std::size_t m = m0; m < m1; ++m)
+            for (std::size_t n = n0; n < n1; ++n) out[m * ldo + n] = row_init[n];
+        }
         kernels[depth_kind(k0)][m0 + mb > M][n0 + nb > N](B + k0 * ldb + n0, ta ? A + k0 * lda + m0 : A + m0 * lda + k0,
                                                           out + m0 * ldo + n0);
+      }
   if (direct) return true;
   for (std::size_t m = 0; m < M; ++m)
     for (std::size_t n = 0; n < N; ++n) {
@@ -116,9 +124,9 @@ bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha
 template void pack_transposed<float>(const float*, std::size_t, std::size_t, std::size_t, float*);
 template void pack_transposed<double>(const double*, std::size_t, std::size_t, std::size_t, double*);
 template bool gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
-                          const float*, std::size_t, float, float*, std::size_t);
+                          const float*, std::size_t, float, float*, std::size_t, const float*);
 template bool gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
-                           const double*, std::size_t, double, double*, std::size_t);
+                           const double*, std::size_t, double, double*, std::size_t, const double*);
 
 double fp32_peak_gflops(double seconds) {
   ensure_init();

@@ -8,11 +8,12 @@
 
 namespace ag::blas::xsmm {
 
-// Row-major C (M×N) = alpha·op(A)·op(B) + beta·C, as blas::gemm. Returns false, having changed
-// nothing, when libxsmm has no kernel for the shape; the caller then uses OpenBLAS.
+// Row-major C (M×N) = alpha·op(A)·op(B) + beta·C (+ row_init in every row), as blas::gemm. Returns
+// false, having changed nothing, when libxsmm has no kernel for the shape, or when row_init comes
+// with an alpha other than 1 or a beta other than 0; the caller then does it another way.
 template <class T>
 bool gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
-          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init = nullptr);
 
 // out (K×N, row-major) = Bᵀ for B stored N×K with row stride ldb: a transposed B packed for gemm,
 // which libxsmm 1.17 cannot transpose itself. On libxsmm's JIT transpose kernels.
