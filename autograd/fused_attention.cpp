@@ -97,12 +97,17 @@ void softmax_row(T* row, std::size_t n, T s) {
   for (std::size_t j = n; j < padded; ++j) row[j] = kNegInf;
   Batch most(kNegInf);
   for (std::size_t j = 0; j < padded; j += W) most = xsimd::max(most, Batch::load_unaligned(row + j));
-  alignas(64) T lanes[W];
+  alignas(64) T lanes[W];  // xsimd 8 has no reduce_max
   most.store_aligned(lanes);
   const T m = *std::max_element(lanes, lanes + W);
   const Batch sb(s), sm(s * m);
-  for (std::size_t j = 0; j < padded; j += W) xsimd::exp(Batch::load_unaligned(row + j) * sb - sm).store_unaligned(row + j);
-  const T inv = T(1) / lane_sum<T>(n, [row](std::size_t j) { return row[j]; });
+  Batch sum(T(0));  // the pad's exp is 0, so the batches sum the n entries, in a fixed order
+  for (std::size_t j = 0; j < padded; j += W) {
+    const Batch e = xsimd::exp(Batch::load_unaligned(row + j) * sb - sm);
+    e.store_unaligned(row + j);
+    sum += e;
+  }
+  const T inv = T(1) / xsimd::hadd(sum);
   for (std::size_t j = 0; j < n; ++j) row[j] *= inv;
 }
 

@@ -82,30 +82,30 @@ void add_in_order(std::size_t n, std::size_t size, const T* partial, GradTarget<
   }
 }
 
-// Backward of one chunk of rows, tile by tile: t = tanh u and h = gelu(a) of the tile, then
-// dW_chunk (+)= dyᵀ h, dh = dy W (over h), da (+)= dh ⊙ gelu'(a) from the same t.
+// Backward of one chunk of rows, tile by tile: s = σ(2u) and h = gelu(a) = a · s of the tile (see
+// Gelu), then dW_chunk (+)= dyᵀ h, dh = dy W (over h), da (+)= dh ⊙ gelu'(a) from the same s.
 template <class T>
 void gelu_linear_backward_chunk(const T* g, const T* a, const T* w, std::size_t rows, std::size_t IN, std::size_t OUT,
                                 GradTarget<T> da, T* dw_chunk) {
-  // Aligned buffers: xtensor computes the unaligned head of a destination with scalar std::tanh, whose
+  // Aligned buffers: xtensor computes the unaligned head of a destination with scalar std::exp, whose
   // last bit differs from xsimd's; with malloc's addresses the result would depend on the thread count.
-  Buffer<T> t = Buffer<T>::from_shape({kTileRows * IN}), h = Buffer<T>::from_shape({kTileRows * IN});
+  Buffer<T> s = Buffer<T>::from_shape({kTileRows * IN}), h = Buffer<T>::from_shape({kTileRows * IN});
   for (std::size_t r0 = 0; r0 < rows; r0 += kTileRows) {
     const std::size_t n = std::min(kTileRows, rows - r0), len = n * IN;
     const T *gt = g + r0 * OUT, *at = a + r0 * IN;
-    auto tv = flat(t.data(), len), hv = flat(h.data(), len);
+    auto sv = flat(s.data(), len), hv = flat(h.data(), len);
     const auto av = flat(at, len);
-    xt::noalias(tv) = Gelu::tanh_u(av);
-    xt::noalias(hv) = T(0.5) * av * (T(1) + tv);
+    xt::noalias(sv) = Gelu::sigmoid_2u(av);
+    xt::noalias(hv) = av * sv;
     if (dw_chunk) blas::gemm<T>(true, false, OUT, IN, n, T(1), gt, OUT, h.data(), IN, T(r0 > 0), dw_chunk, IN);
     if (!da) continue;
     blas::gemm<T>(false, false, n, IN, OUT, T(1), gt, OUT, w, IN, T(0), h.data(), IN);
     auto d = flat(da.ptr + r0 * IN, len);
     // Assign when da is fresh: its memory is uninitialised, and 0 · NaN is NaN.
     if (da.beta == T(0))
-      xt::noalias(d) = Gelu::grad(hv, av, tv);
+      xt::noalias(d) = Gelu::grad(hv, av, sv);
     else
-      xt::noalias(d) += Gelu::grad(hv, av, tv);
+      xt::noalias(d) += Gelu::grad(hv, av, sv);
   }
 }
 
