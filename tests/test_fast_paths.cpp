@@ -40,7 +40,7 @@ void on_each_backend(F&& f) {
   ag::blas::set_backend(before);
 }
 
-// Through gemm_parallel, or (one_call) a single blas::gemm call, which has no bias.
+// Through gemm_parallel, or (one_call) a single blas::gemm call.
 template <class T>
 void check_gemm(const Case& c, bool ta, bool tb, bool one_call = false) {
   INFO(c.path << ": M " << c.M << " N " << c.N << " K " << c.K << " trans_a " << ta << " trans_b " << tb
@@ -53,7 +53,8 @@ void check_gemm(const Case& c, bool ta, bool tb, bool one_call = false) {
   std::vector<T> C = C0;
   if (c.beta == 0) std::fill(C.begin(), C.end(), std::numeric_limits<T>::quiet_NaN());  // beta = 0 must not read C
   if (one_call)
-    ag::blas::gemm<T>(ta, tb, M, N, K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc);
+    ag::blas::gemm<T>(ta, tb, M, N, K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc,
+                      c.bias ? bias.data() : nullptr);
   else
     ag::blas::gemm_parallel<T>(ta, tb, M, N, K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta), C.data(), ldc,
                                c.bias ? bias.data() : nullptr);
@@ -110,9 +111,13 @@ TEST_CASE("gemm_parallel equals a naive triple loop on every tiling path, float 
 // One call on the libxsmm backend runs its kernel on blocks of C of at most 64 rows × 48 columns and
 // on depth blocks of at most 640, added up in C (gemm_xsmm.cpp): these shapes leave a short last block
 // in every direction (130 = 44 + 44 + 42 rows, 100 = 34 + 34 + 32 columns, K 1300 = 434 + 434 + 432),
-// and one has a single short block each way.
+// and one has a single short block each way. A bias with beta = 0 is filled into each block of C just
+// before its first kernel; with beta != 0 it is added after the product.
 TEST_CASE("one gemm call in kernel blocks, short edge blocks included, equals a naive triple loop", "[fast][blas]") {
   const Case cases[] = {{"blocks with short edges", 130, 100, 37, false, 0.0},
+                        {"blocks with short edges, a bias in each", 130, 100, 37, true, 0.0},
+                        {"blocks with short edges, a bias after the product", 130, 100, 37, true, 1.0},
+                        {"depth blocks, a bias in each block of C", 70, 50, 1300, true, 0.0},
                         {"blocks with short edges, alpha and beta", 130, 100, 37, false, 0.5, 0.37},
                         {"blocks with short edges, accumulating", 130, 100, 37, false, 1.0},
                         {"just over one block", 65, 49, 3, false, 0.0},

@@ -37,6 +37,30 @@ TEST_CASE("fused sublayers equal the ops they fuse", "[fused]") {
   same(ag::linear(a, w2, c2, x), x + ag::linear(a, w2, c2));
 }
 
+// gelu_linear runs in tiles of 128 rows, its dW in chunks of 1024 rows added in order
+// (fused_sublayers.cpp): 2 · 1024 + 2 · 128 + 3 rows end in a short tile of a short chunk. a and W are
+// used twice, so the second backward adds to the gradients the first one wrote.
+TEST_CASE("gelu_linear over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
+  TensorD a = randd({2307, 12}, 30), w = randd({5, 12}, 31), c = randd({5}, 32), r = randd({2307, 5}, 33);
+  for (TensorD* t : {&a, &w, &c, &r}) t->requires_grad_();
+  auto run = [&](bool fused) {
+    for (TensorD* t : {&a, &w, &c, &r}) t->zero_grad();
+    auto f = [&](const TensorD& k) { return fused ? ag::gelu_linear(a, w, c, r) * k : (r + ag::linear(ag::gelu(a), w, c)) * k; };
+    const TensorD y = f(randd({2307, 5}, 34));
+    ag::sum(y + f(randd({2307, 5}, 35))).backward();
+    std::vector<std::vector<double>> out{y.to_vector()};
+    for (TensorD* t : {&a, &w, &c, &r}) out.push_back(t->grad().to_vector());
+    return out;
+  };
+  const auto fused = run(true), reference = run(false);
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    INFO("output 0, then the gradients of a, W, b, residual: " << i);
+    REQUIRE(fused[i].size() == reference[i].size());
+    for (std::size_t j = 0; j < fused[i].size(); ++j)
+      CHECK_THAT(fused[i][j], Catch::Matchers::WithinAbs(reference[i][j], 1e-11 * (1 + std::fabs(reference[i][j]))));
+  }
+}
+
 TEST_CASE("fused sublayers name the op and the shapes on bad input", "[fused][errors]") {
   CHECK_THROWS_WITH(ag::ln_linear(randd({2, 6}, 1), randd({5}, 2), randd({5}, 3), randd({4, 6}, 4), randd({4}, 5), 1e-5),
                     Contains("ln_linear") && Contains("(5)"));
