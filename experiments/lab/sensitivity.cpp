@@ -42,7 +42,10 @@ ag::TensorD finite_difference_sensitivity(const Answerer& answer, const Batch<do
       auto shift_to = [&](double shift) {
         for (std::size_t s = 0; s < B; ++s) moved.ys.data()[(s * N + i) * d + j] = b.ys.data()[(s * N + i) * d + j] + shift;
       };
-      auto score = [&](double shift) { return shift_to(shift), cosines(answer(moved, k), u); };
+      auto score = [&](double shift) {
+        shift_to(shift);
+        return cosines(answer(moved, k), u);
+      };
       const std::vector<double> up = score(h), down = score(-h);
       shift_to(0);  // back to b's value before the next coordinate; no answer needed
       for (std::size_t s = 0; s < B; ++s) out.data()[(s * k + i) * d + j] = (up[s] - down[s]) / (2 * h);
