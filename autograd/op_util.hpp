@@ -117,9 +117,7 @@ void for_each_chunk(std::size_t n, F&& f, P... ptrs) {
 
 // sum_{i < n} f(i), in 16 interleaved partial sums added in a fixed order at the end. Without
 // -ffast-math a single running sum cannot be vectorised (it would reorder the additions); 16
-// independent lanes can, and the order is still fixed, so the result is deterministic. The lanes
-// are added pairwise (8 + 8, 4 + 4, ...): four dependent additions instead of sixteen, which matters
-// for rows as short as LayerNorm's (C = 96: six vector additions, then this).
+// independent lanes can, and the order is still fixed, so the result is deterministic.
 template <class T, class F>
 T lane_sum(std::size_t n, F f) {
   constexpr std::size_t L = 16;
@@ -128,9 +126,9 @@ T lane_sum(std::size_t n, F f) {
   for (; i + L <= n; i += L)
     for (std::size_t l = 0; l < L; ++l) lane[l] += f(i + l);
   for (std::size_t l = 0; i < n; ++i, ++l) lane[l] += f(i);
-  for (std::size_t half = L / 2; half > 0; half /= 2)
-    for (std::size_t l = 0; l < half; ++l) lane[l] += lane[l + half];
-  return lane[0];
+  T s = 0;
+  for (std::size_t l = 0; l < L; ++l) s += lane[l];
+  return s;
 }
 
 template <class T>
