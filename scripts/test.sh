@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite twice: the optimised build, then
-# an AddressSanitizer + UndefinedBehaviorSanitizer build; then fuzzes the file parsers (libFuzzer,
-# clang, 30 s each). Exits non-zero on any failure.
+# Installs what is missing, builds, and runs the whole test suite three times: the optimised build
+# on the default GEMM backend (libxsmm), the same build on the reference backend (AG_GEMM=openblas),
+# then an AddressSanitizer + UndefinedBehaviorSanitizer build; then fuzzes the file parsers
+# (libFuzzer, clang, 30 s each). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,6 +17,8 @@ run_suite() {  # $1 = build dir, then extra cmake arguments
 
 echo "== tests: release build"
 run_suite build
+echo "== tests: release build on the OpenBLAS backend (AG_GEMM=openblas)"
+(cd build && AG_GEMM=openblas ctest --output-on-failure -j "$jobs")
 echo "== tests: sanitizer build (ASan + UBSan)"
 # OpenBLAS and TBB are not instrumented; leak checking stays on for our code.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_suite build-sanitize -DAG_SANITIZE=ON
