@@ -70,6 +70,31 @@ TEST_CASE("gelu matches the tanh formula, and relu, sigmoid", "[values]") {
   CHECK_THAT(ag::sigmoid(x).to_vector()[1], WithinAbs(1 / (1 + std::exp(0.5)), 1e-15));
 }
 
+// GELU is computed as v · σ(2u) (autograd/kernels.hpp), the tanh form's own function. In float the
+// tanh form itself loses digits for v < 0, where 1 + tanh u cancels; v · σ(2u) keeps them, down to
+// v = −8 where gelu(v) is about −3e-21.
+TEST_CASE("gelu in float is within a few ulp of the tanh formula in long double, v in [-8, 8]", "[values]") {
+  const std::size_t n = 16001;
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = -8.0f + 16.0f * static_cast<float>(i) / static_cast<float>(n - 1);
+  const auto g = ag::gelu(TensorF::from_vector({n}, v)).to_vector();
+  double worst = 0, worst_tanh_form = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const long double x = v[i], u = std::sqrt(2.0L / M_PI) * (x + 0.044715L * x * x * x);
+    const long double ref = x / (1 + std::exp(-2 * u));  // = x/2 (1 + tanh u), without its cancellation
+    const float tanh_form = 0.5f * v[i] * (1 + std::tanh(static_cast<float>(u)));  // the formula as written, in float
+    if (ref == 0) continue;
+    // Relative error per unit of the function's condition (about 1 + |2u| for v < 0: a rounding of u
+    // moves exp(-2u) by |2u| times as much), so that the bound is a few ulp everywhere.
+    const long double cond = 1 + std::fabs(2 * u);
+    worst = std::max(worst, static_cast<double>(std::fabs((g[i] - ref) / ref) / cond));
+    worst_tanh_form = std::max(worst_tanh_form, static_cast<double>(std::fabs((tanh_form - ref) / ref) / cond));
+  }
+  INFO("worst relative error per unit of condition: ours " << worst << ", the tanh form in float " << worst_tanh_form);
+  CHECK(worst < 1e-6);  // about 8 ulp
+  CHECK(worst_tanh_form > 10 * worst);
+}
+
 TEST_CASE("cumsum, reverse_cumsum, permute, gather, slice, concat, max", "[values]") {
   const TensorD x = TensorD::from_vector({2, 3}, {1, 2, 3, 4, 5, 6});
   CHECK(ag::cumsum(x, 1).to_vector() == std::vector<double>{1, 3, 6, 4, 9, 15});
