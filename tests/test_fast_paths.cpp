@@ -80,8 +80,9 @@ void check_gemm(const Case& c, bool ta, bool tb, bool one_call = false) {
 
 // Each shape is chosen for the path it takes (autograd/blas.cpp): more than 256 rows are cut into a
 // multiple of 4 row tiles; fewer than 4 row tiles cut the columns into tiles of at most 64; K >= 4096
-// with a small C splits K into chunks of at most 2048 (here 5 uneven chunks); a bias is copied into
-// the tile first (beta = 0) or added after the GEMM (beta != 0).
+// with a small C splits K into chunks of at most 2048 (here 5 uneven chunks); a bias fills C
+// first (beta = 0; on libxsmm block by block, just before each block's kernel) or is added after the
+// GEMM (beta != 0).
 const Case kCases[] = {
     {"row tiles", 1100, 40, 30, false, 0.0},
     {"column tiles", 300, 200, 50, false, 0.0},
