@@ -116,7 +116,10 @@ void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
 // Backward, with n = (x - mean) · rstd and dn = dy · γ:
 //   dβ += Σ_r dy,  dγ += Σ_r dy · n,  dx += rstd · (dn - mean_c(dn) - n · mean_c(dn · n))
 // One pass over the rows: each fixed chunk of rows keeps its own dγ, dβ partial sums (in T, so the
-// loop vectorises; a chunk is a few hundred rows), added in chunk order, in double, at the end. Any of dx, dgamma, dbeta may be null.
+// loop vectorises; a chunk is a few hundred rows), added in chunk order, in double, at the end.
+// Both row means come from one loop over 16 lanes, as lane_sum adds them (a fixed order): two
+// lane_sum calls took 3× as long (1.25 against 0.40 ms for a config-A layer on 2 threads).
+// Any of dx, dgamma, dbeta may be null.
 template <class T>
 void layer_norm_backward(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t R, std::size_t C,
                          GradTarget<T> dx, T* dgamma, T* dbeta) {
@@ -131,8 +134,20 @@ void layer_norm_backward(const T* g, const T* x, const T* gamma, const T* mean, 
       if (params)
         for (std::size_t c = 0; c < C; ++c) pg[c] += gr[c] * (xr[c] - m) * s, pg[C + c] += gr[c];
       if (!dx) continue;
-      const T dn_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c]; }) / static_cast<T>(C);
-      const T dn_n_mean = lane_sum<T>(C, [&](std::size_t c) { return gr[c] * gamma[c] * (xr[c] - m) * s; }) / static_cast<T>(C);
+      constexpr std::size_t L = 16;
+      T dn_lane[L] = {}, dn_n_lane[L] = {};  // lanes of Σ dn and Σ dn · n
+      const auto add = [&](std::size_t l, std::size_t c) {
+        const T dn = gr[c] * gamma[c];
+        dn_lane[l] += dn;
+        dn_n_lane[l] += dn * (xr[c] - m) * s;
+      };
+      std::size_t c0 = 0;
+      for (; c0 + L <= C; c0 += L)
+        for (std::size_t l = 0; l < L; ++l) add(l, c0 + l);
+      for (std::size_t l = 0; c0 + l < C; ++l) add(l, c0 + l);
+      T dn_sum = 0, dn_n_sum = 0;
+      for (std::size_t l = 0; l < L; ++l) dn_sum += dn_lane[l], dn_n_sum += dn_n_lane[l];
+      const T dn_mean = dn_sum / static_cast<T>(C), dn_n_mean = dn_n_sum / static_cast<T>(C);
       T* d = dx.ptr + r * C;
       if (dx.beta == T(0))
         for (std::size_t c = 0; c < C; ++c) d[c] = s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
