@@ -84,31 +84,46 @@ struct HeadScratch {
       : ld((Tn + kLanes - 1) / kLanes * kLanes), p(Buffer<T>::from_shape({Tn * ld})), kt(Buffer<T>::from_shape({HS * Tn})) {}
 };
 
-// row[j] = exp(s · row[j] − s · max_j row[j]) / Σ, for j < n. s · max is the max of the scaled
-// scores (s > 0), so this equals a softmax of s · row. The max and the exp run in whole SIMD batches
-// (GCC vectorises neither a max nor expf without -ffast-math): lanes n.. of the last batch are set to
-// −∞, which changes no max and gives exp 0.
+// The largest of a batch's lanes. xsimd 8 has no reduce_max; max is exact in any order, so a
+// branch-free tree over the stored lanes gives the same value as a scan, without its mispredictions.
 template <class T>
-void softmax_row(T* row, std::size_t n, T s) {
+T max_of_lanes(const xsimd::batch<T>& b) {
+  constexpr std::size_t W = xsimd::batch<T>::size;
+  alignas(64) T lanes[W];
+  b.store_aligned(lanes);
+  for (std::size_t w = W / 2; w > 0; w /= 2)
+    for (std::size_t l = 0; l < w; ++l) lanes[l] = std::max(lanes[l], lanes[l + w]);
+  return lanes[0];
+}
+
+// On entry row[j], j < n, are unscaled scores; on return row[j] = exp(s · row[j] − s · max) / Σ for
+// j < n and 0 for n ≤ j < end (the masked keys, which the P·V GEMMs read as zeros). s · max is the
+// max of the scaled scores (s > 0), so this is a softmax of s · row. Every pass runs in whole SIMD
+// batches up to end, a multiple of the batch width (GCC vectorises neither a max nor expf without
+// -ffast-math): lanes j ≥ n are set to −∞ first, which changes no max and gives exp 0.
+template <class T>
+void softmax_row(T* row, std::size_t n, std::size_t end, T s) {
   using Batch = xsimd::batch<T>;
   constexpr std::size_t W = Batch::size;
-  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
-  const std::size_t padded = (n + W - 1) / W * W;
-  for (std::size_t j = n; j < padded; ++j) row[j] = kNegInf;
-  Batch most(kNegInf);
-  for (std::size_t j = 0; j < padded; j += W) most = xsimd::max(most, Batch::load_unaligned(row + j));
-  alignas(64) T lanes[W];  // xsimd 8 has no reduce_max
-  most.store_aligned(lanes);
-  const T m = *std::max_element(lanes, lanes + W);
-  const Batch sb(s), sm(s * m);
-  Batch sum(T(0));  // the pad's exp is 0, so the batches sum the n entries, in a fixed order
-  for (std::size_t j = 0; j < padded; j += W) {
+  const Batch neg_inf(-std::numeric_limits<T>::infinity());
+  alignas(64) T index[W];
+  for (std::size_t l = 0; l < W; ++l) index[l] = T(l);
+  const Batch lane = Batch::load_aligned(index);
+  Batch most = neg_inf;
+  for (std::size_t j = 0; j < end; j += W) {
+    const Batch v = xsimd::select(lane + T(j) < T(n), Batch::load_unaligned(row + j), neg_inf);
+    v.store_unaligned(row + j);
+    most = xsimd::max(most, v);
+  }
+  const Batch sb(s), sm(s * max_of_lanes(most));
+  Batch sum(T(0));  // the masked lanes' exp is 0, so the batches sum the n entries, in a fixed order
+  for (std::size_t j = 0; j < end; j += W) {
     const Batch e = xsimd::exp(Batch::load_unaligned(row + j) * sb - sm);
     e.store_unaligned(row + j);
     sum += e;
   }
-  const T inv = T(1) / xsimd::hadd(sum);
-  for (std::size_t j = 0; j < n; ++j) row[j] *= inv;
+  const Batch inv(T(1) / xsimd::hadd(sum));
+  for (std::size_t j = 0; j < end; j += W) (Batch::load_unaligned(row + j) * inv).store_unaligned(row + j);
 }
 
 // P (Tn × ld) of one head from its Q and K (row stride ld_in): the scaled scores, masked, softmaxed,
@@ -123,14 +138,16 @@ void probabilities(const T* q, const T* k, const RowBlocks& blocks, std::size_t 
   T* p = h.p.data();
   blocks.each([&](std::size_t r0, std::size_t r1) {
     blas::gemm<T>(false, false, r1 - r0, r1, HS, T(1), q + r0 * ld_in, ld_in, h.kt.data(), Tn, T(0), p + r0 * ld, ld);  // Q Kᵀ
+    const std::size_t end = (r1 + HeadScratch<T>::kLanes - 1) / HeadScratch<T>::kLanes * HeadScratch<T>::kLanes;
     for (std::size_t r = r0; r < r1; ++r) {
       T* row = p + r * ld;
       const std::size_t n = visible(r, Tn, causal);
-      if (softmax)
-        softmax_row(row, n, scale);
-      else
+      if (softmax) {
+        softmax_row(row, n, end, scale);
+      } else {
         for (std::size_t j = 0; j < n; ++j) row[j] *= scale;
-      for (std::size_t j = n; j < r1; ++j) row[j] = T(0);
+        for (std::size_t j = n; j < r1; ++j) row[j] = T(0);
+      }
     }
   });
 }

@@ -22,6 +22,42 @@
 namespace ag {
 using namespace detail;
 
+// Both ops work on tiles of rows: what they recompute (gelu(a), LN(x)) is made for one tile
+// (kTileRows rows) in a scratch buffer that stays in cache, used by the tile's GEMMs and dropped.
+// Made for all rows at once, gelu(a) was a (R, IN) buffer (24 MB per layer of config A) written and
+// read back twice in forward and five times in backward; in tiles the step keeps 50 MB less
+// (docs/performance.md, "What each change bought").
+constexpr std::size_t kTileRows = 128;
+// Parameter gradients sum over all rows: each fixed chunk of rows adds its tiles into partials of its
+// own, and the partials are added in chunk order, so they do not depend on the thread count.
+constexpr std::size_t kWeightChunkRows = 1024;
+
+// Backward of one chunk of rows of ln_linear, tile by tile: n = LN(x) of the tile from the stored
+// statistics, dW_chunk (+)= dyᵀ n and db_chunk += Σ dy while dy is in cache, dn = dy W over n, then
+// LayerNorm's backward of the tile into dx and the dγ, dβ partials. Any output may be null.
+template <class T>
+void ln_linear_backward_chunk(const T* g, const T* x, const T* gamma, const T* beta, const T* mean, const T* rstd,
+                              const T* w, std::size_t rows, std::size_t C, std::size_t OUT, GradTarget<T> dx,
+                              T* dw_chunk, T* db_chunk, T* dgamma_chunk, T* dbeta_chunk) {
+  Buffer<T> n = Buffer<T>::from_shape({kTileRows * C});
+  const bool need_dn = dx || dgamma_chunk || dbeta_chunk;
+  for (std::size_t r0 = 0; r0 < rows; r0 += kTileRows) {
+    const std::size_t r1 = std::min(rows, r0 + kTileRows);
+    const T* gt = g + r0 * OUT;
+    if (dw_chunk) {
+      layer_norm_apply(x + r0 * C, gamma, beta, mean + r0, rstd + r0, r1 - r0, C, n.data());
+      blas::gemm<T>(true, false, OUT, C, r1 - r0, T(1), gt, OUT, n.data(), C, T(r0 > 0), dw_chunk, C);
+    }
+    if (db_chunk)
+      for (std::size_t r = 0; r < r1 - r0; ++r)
+        for (std::size_t c = 0; c < OUT; ++c) db_chunk[c] += gt[r * OUT + c];
+    if (!need_dn) continue;
+    blas::gemm<T>(false, false, r1 - r0, C, OUT, T(1), gt, OUT, w, C, T(0), n.data(), C);  // dn, over n
+    layer_norm_backward_rows(n.data(), x + r0 * C, gamma, mean + r0, rstd + r0, 0, r1 - r0, C,
+                             dx ? GradTarget<T>{dx.ptr + r0 * C, dx.beta} : dx, dgamma_chunk, dbeta_chunk);
+  }
+}
+
 template <class T>
 Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& w,
                     const Tensor<T>& b, T eps) {
@@ -38,29 +74,31 @@ Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>&
   if (needs_grad<T>({&x, &gamma, &beta, &w, &b})) {
     record("ln_linear", y, [xi = x.impl_ptr(), gi = gamma.impl_ptr(), bti = beta.impl_ptr(), wi = w.impl_ptr(),
                             bi = b.impl_ptr(), yi = y.impl_ptr().get(), mean, rstd, R, C, OUT] {
-      const T *g = grad_of(*yi), *X = xi->data->data(), *G = gi->data->data();
-      Buffer<T> n = Buffer<T>::from_shape({R * C});
-      layer_norm_apply(X, G, bti->data->data(), mean->data(), rstd->data(), R, C, n.data());
+      const T* g = grad_of(*yi);
       const GradTarget<T> dx = grad_target(*xi, xi->shape, "ln_linear");
+      const GradTarget<T> dw = grad_target(*wi, wi->shape, "ln_linear");
+      T* db = grad_sink(*bi, bi->shape, "ln_linear");
       T* dgamma = grad_sink(*gi, gi->shape, "ln_linear");
       T* dbeta = grad_sink(*bti, bti->shape, "ln_linear");
-      const bool need_dn = dx || dgamma || dbeta;  // then dn overwrites n, which dW has used by then
-      linear_backward(g, n.data(), wi->data->data(), R, C, OUT, GradTarget<T>{need_dn ? n.data() : nullptr, T(0)},
-                      grad_target(*wi, wi->shape, "ln_linear"), grad_sink(*bi, bi->shape, "ln_linear"));
-      if (need_dn) layer_norm_backward(n.data(), X, G, mean->data(), rstd->data(), R, C, dx, dgamma, dbeta);
+      // The partials of every chunk: dW (OUT × C) of each, then db (OUT) of each, then dγ, then dβ (C).
+      const std::size_t chunk = kWeightChunkRows, n_chunks = (R + chunk - 1) / chunk;
+      std::vector<T> partial(n_chunks * (OUT * C + OUT + 2 * C), T(0));
+      T *pw = partial.data(), *pb = pw + n_chunks * OUT * C, *pg = pb + n_chunks * OUT, *pbt = pg + n_chunks * C;
+      tbb::parallel_for(std::size_t(0), n_chunks, [&](std::size_t c) {
+        const std::size_t r0 = c * chunk, rows = std::min(R, r0 + chunk) - r0;
+        ln_linear_backward_chunk(g + r0 * OUT, xi->data->data() + r0 * C, gi->data->data(), bti->data->data(),
+                                 mean->data() + r0, rstd->data() + r0, wi->data->data(), rows, C, OUT,
+                                 dx ? GradTarget<T>{dx.ptr + r0 * C, dx.beta} : dx, dw ? pw + c * OUT * C : nullptr,
+                                 db ? pb + c * OUT : nullptr, dgamma ? pg + c * C : nullptr, dbeta ? pbt + c * C : nullptr);
+      });
+      if (dw) add_in_order(n_chunks, OUT * C, pw, dw);
+      if (db) add_in_order(n_chunks, OUT, pb, GradTarget<T>{db, T(1)});  // grad sinks are added to
+      if (dgamma) add_in_order(n_chunks, C, pg, GradTarget<T>{dgamma, T(1)});
+      if (dbeta) add_in_order(n_chunks, C, pbt, GradTarget<T>{dbeta, T(1)});
     });
   }
   return y;
 }
-
-// gelu_linear works on tiles of rows: gelu(a) of a tile (kTileRows, IN) is made in a scratch buffer
-// that stays in cache, used by the tile's GEMMs and dropped. Made for all rows at once it was a
-// (R, IN) buffer (24 MB per layer of config A) written and read back twice in forward and five times
-// in backward; in tiles the step keeps 50 MB less (docs/performance.md, "What each change bought").
-constexpr std::size_t kTileRows = 128;
-// dW sums over all rows: each fixed chunk of rows adds its tiles into a partial of its own, and the
-// partials are added in chunk order, so dW does not depend on the thread count.
-constexpr std::size_t kWeightChunkRows = 1024;
 
 // y (n, OUT) = gelu(a) (n, IN) · Wᵀ + b + residual, for one tile; wt is Wᵀ (IN, OUT).
 template <class T>
@@ -70,16 +108,6 @@ void gelu_linear_tile(const T* a, const T* wt, const T* b, const T* residual, st
   xt::noalias(h) = Gelu{}(flat(a, n * IN));
   blas::gemm<T>(false, false, n, OUT, IN, T(1), h.data(), IN, wt, OUT, T(0), y, OUT, b);
   for (std::size_t i = 0; i < n * OUT; ++i) y[i] += residual[i];
-}
-
-// dw = dw.beta · dw + the sum of n partials of `size` elements, added in their order.
-template <class T>
-void add_in_order(std::size_t n, std::size_t size, const T* partial, GradTarget<T> dw) {
-  for (std::size_t i = 0; i < size; ++i) {
-    T sum = partial[i];
-    for (std::size_t c = 1; c < n; ++c) sum += partial[c * size + i];
-    dw.ptr[i] = dw.beta == T(0) ? sum : dw.beta * dw.ptr[i] + sum;
-  }
 }
 
 // Backward of one chunk of rows, tile by tile: s = σ(2u) and h = gelu(a) = a · s of the tile (see

@@ -113,53 +113,74 @@ void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
   });
 }
 
-// Backward, with n = (x - mean) · rstd and dn = dy · γ:
+// Backward of rows [r0, r1), with n = (x - mean) · rstd and dn = dy · γ:
 //   dβ += Σ_r dy,  dγ += Σ_r dy · n,  dx += rstd · (dn - mean_c(dn) - n · mean_c(dn · n))
-// One pass over the rows: each fixed chunk of rows keeps its own dγ, dβ partial sums (in T, so the
-// loop vectorises; a chunk is a few hundred rows), added in chunk order, in double, at the end.
-// Both row means come from one loop over 16 lanes, as lane_sum adds them (a fixed order): two
-// lane_sum calls took 3× as long (1.25 against 0.40 ms for a config-A layer on 2 threads).
-// Any of dx, dgamma, dbeta may be null.
+// dγ and dβ go into partial sums pg and pb (C each, in T so the loop vectorises), which the caller
+// owns per fixed chunk of rows and adds in chunk order. Both row means come from one loop over 16
+// lanes, in a fixed order: two lane_sum calls took 3× as long (1.25 against 0.40 ms for a config-A
+// layer on 2 threads). Any of dx, pg, pb may be null.
+template <class T>
+void layer_norm_backward_rows(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t r0,
+                              std::size_t r1, std::size_t C, GradTarget<T> dx, T* pg, T* pb) {
+  constexpr std::size_t L = 16;
+  for (std::size_t r = r0; r < r1; ++r) {
+    const T *gr = g + r * C, *xr = x + r * C;
+    const T m = mean[r], s = rstd[r];
+    if (pg)
+      for (std::size_t c = 0; c < C; ++c) pg[c] += gr[c] * (xr[c] - m) * s;
+    if (pb)
+      for (std::size_t c = 0; c < C; ++c) pb[c] += gr[c];
+    if (!dx) continue;
+    T dn_lane[L] = {}, dn_n_lane[L] = {};  // lanes of Σ dn and Σ dn · n
+    const auto add = [&](std::size_t l, std::size_t c) {
+      const T dn = gr[c] * gamma[c];
+      dn_lane[l] += dn;
+      dn_n_lane[l] += dn * (xr[c] - m) * s;
+    };
+    std::size_t c0 = 0;
+    for (; c0 + L <= C; c0 += L)
+      for (std::size_t l = 0; l < L; ++l) add(l, c0 + l);
+    for (std::size_t l = 0; c0 + l < C; ++l) add(l, c0 + l);
+    T dn_sum = 0, dn_n_sum = 0;
+    for (std::size_t l = 0; l < L; ++l) dn_sum += dn_lane[l], dn_n_sum += dn_n_lane[l];
+    const T dn_mean = dn_sum / static_cast<T>(C), dn_n_mean = dn_n_sum / static_cast<T>(C);
+    T* d = dx.ptr + r * C;
+    if (dx.beta == T(0))
+      for (std::size_t c = 0; c < C; ++c) d[c] = s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
+    else
+      for (std::size_t c = 0; c < C; ++c) d[c] += s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
+  }
+}
+
+// dst[i] = dst.beta · dst[i] + the sum of n partials of `size` elements, added in their order: how
+// per-chunk partial sums become one result that does not depend on the thread count.
+template <class T>
+void add_in_order(std::size_t n, std::size_t size, const T* partial, GradTarget<T> dst) {
+  for (std::size_t i = 0; i < size; ++i) {
+    T sum = partial[i];
+    for (std::size_t c = 1; c < n; ++c) sum += partial[c * size + i];
+    dst.ptr[i] = dst.beta == T(0) ? sum : dst.beta * dst.ptr[i] + sum;
+  }
+}
+
+// LayerNorm's backward over all R rows, in fixed chunks of rows with partial dγ, dβ each. Any of
+// dx, dgamma, dbeta may be null.
 template <class T>
 void layer_norm_backward(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t R, std::size_t C,
                          GradTarget<T> dx, T* dgamma, T* dbeta) {
   const std::size_t chunk = rows_per_chunk(C), n_chunks = (R + chunk - 1) / chunk;
-  const bool params = dgamma || dbeta;
-  std::vector<T> partial(params ? n_chunks * 2 * C : 0, T(0));  // per chunk: dγ (C), then dβ (C)
+  std::vector<T> partial(n_chunks * 2 * C, T(0));  // per chunk: dγ (C), then dβ (C)
   parallel_chunks(R, chunk, [&](std::size_t r0, std::size_t r1) {
-    T* pg = params ? &partial[r0 / chunk * 2 * C] : nullptr;
-    for (std::size_t r = r0; r < r1; ++r) {
-      const T *gr = g + r * C, *xr = x + r * C;
-      const T m = mean[r], s = rstd[r];
-      if (params)
-        for (std::size_t c = 0; c < C; ++c) pg[c] += gr[c] * (xr[c] - m) * s, pg[C + c] += gr[c];
-      if (!dx) continue;
-      constexpr std::size_t L = 16;
-      T dn_lane[L] = {}, dn_n_lane[L] = {};  // lanes of Σ dn and Σ dn · n
-      const auto add = [&](std::size_t l, std::size_t c) {
-        const T dn = gr[c] * gamma[c];
-        dn_lane[l] += dn;
-        dn_n_lane[l] += dn * (xr[c] - m) * s;
-      };
-      std::size_t c0 = 0;
-      for (; c0 + L <= C; c0 += L)
-        for (std::size_t l = 0; l < L; ++l) add(l, c0 + l);
-      for (std::size_t l = 0; c0 + l < C; ++l) add(l, c0 + l);
-      T dn_sum = 0, dn_n_sum = 0;
-      for (std::size_t l = 0; l < L; ++l) dn_sum += dn_lane[l], dn_n_sum += dn_n_lane[l];
-      const T dn_mean = dn_sum / static_cast<T>(C), dn_n_mean = dn_n_sum / static_cast<T>(C);
-      T* d = dx.ptr + r * C;
-      if (dx.beta == T(0))
-        for (std::size_t c = 0; c < C; ++c) d[c] = s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
-      else
-        for (std::size_t c = 0; c < C; ++c) d[c] += s * (gr[c] * gamma[c] - dn_mean - (xr[c] - m) * s * dn_n_mean);
-    }
+    T* p = &partial[r0 / chunk * 2 * C];
+    layer_norm_backward_rows(g, x, gamma, mean, rstd, r0, r1, C, dx, dgamma ? p : nullptr, dbeta ? p + C : nullptr);
   });
-  for (std::size_t c = 0; params && c < C; ++c) {
-    double sg = 0, sb = 0;
-    for (std::size_t k = 0; k < n_chunks; ++k) sg += partial[k * 2 * C + c], sb += partial[k * 2 * C + C + c];
-    if (dgamma) dgamma[c] += static_cast<T>(sg);
-    if (dbeta) dbeta[c] += static_cast<T>(sb);
+  if (dgamma || dbeta) {
+    std::vector<T> sum(2 * C);
+    add_in_order(n_chunks, 2 * C, partial.data(), GradTarget<T>{sum.data(), T(0)});
+    for (std::size_t c = 0; c < C; ++c) {
+      if (dgamma) dgamma[c] += sum[c];
+      if (dbeta) dbeta[c] += sum[C + c];
+    }
   }
 }
 

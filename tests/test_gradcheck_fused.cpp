@@ -61,6 +61,31 @@ TEST_CASE("gelu_linear over many tiles and weight chunks equals the ops it fuses
   }
 }
 
+// ln_linear's backward runs in the same tiles and chunks: dW, db, dγ and dβ are partials per chunk
+// added in order, and LayerNorm's backward runs tile by tile. x, γ, β and W are used twice.
+TEST_CASE("ln_linear over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
+  TensorD x = randd({2307, 12}, 40), g = randd({12}, 41), bt = randd({12}, 42), w = randd({5, 12}, 43), c = randd({5}, 44);
+  for (TensorD* t : {&x, &g, &bt, &w, &c}) t->requires_grad_();
+  auto run = [&](bool fused) {
+    for (TensorD* t : {&x, &g, &bt, &w, &c}) t->zero_grad();
+    auto f = [&](const TensorD& k) {
+      return (fused ? ag::ln_linear(x, g, bt, w, c, 1e-5) : ag::linear(ag::layer_norm(x, g, bt, 1e-5), w, c)) * k;
+    };
+    const TensorD y = f(randd({2307, 5}, 45));
+    ag::sum(y + f(randd({2307, 5}, 46))).backward();
+    std::vector<std::vector<double>> out{y.to_vector()};
+    for (TensorD* t : {&x, &g, &bt, &w, &c}) out.push_back(t->grad().to_vector());
+    return out;
+  };
+  const auto fused = run(true), reference = run(false);
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    INFO("output 0, then the gradients of x, gamma, beta, W, b: " << i);
+    REQUIRE(fused[i].size() == reference[i].size());
+    for (std::size_t j = 0; j < fused[i].size(); ++j)
+      CHECK_THAT(fused[i][j], Catch::Matchers::WithinAbs(reference[i][j], 1e-11 * (1 + std::fabs(reference[i][j]))));
+  }
+}
+
 TEST_CASE("fused sublayers name the op and the shapes on bad input", "[fused][errors]") {
   CHECK_THROWS_WITH(ag::ln_linear(randd({2, 6}, 1), randd({5}, 2), randd({5}, 3), randd({4, 6}, 4), randd({4}, 5), 1e-5),
                     Contains("ln_linear") && Contains("(5)"));
