@@ -110,17 +110,22 @@ void gelu_linear_tile(const T* a, const T* wt, const T* b, const T* residual, st
   for (std::size_t i = 0; i < n * OUT; ++i) y[i] += residual[i];
 }
 
-// Backward of one chunk of rows, tile by tile: s = σ(2u) and h = gelu(a) = a · s of the tile (see
-// Gelu), then dW_chunk (+)= dyᵀ h, dh = dy W (over h), da (+)= dh ⊙ gelu'(a) from the same s.
+// Backward of one chunk of rows of gelu_linear, tile by tile: s = σ(2u) and h = gelu(a) = a · s of
+// the tile (see Gelu), then dW_chunk (+)= dyᵀ h and db_chunk += Σ dy while dy is in cache, dh = dy W
+// (over h), da (+)= dh ⊙ gelu'(a) from the same s. Any output may be null.
 template <class T>
 void gelu_linear_backward_chunk(const T* g, const T* a, const T* w, std::size_t rows, std::size_t IN, std::size_t OUT,
-                                GradTarget<T> da, T* dw_chunk) {
+                                GradTarget<T> da, T* dw_chunk, T* db_chunk) {
   // Aligned buffers: xtensor computes the unaligned head of a destination with scalar std::exp, whose
   // last bit differs from xsimd's; with malloc's addresses the result would depend on the thread count.
   Buffer<T> s = Buffer<T>::from_shape({kTileRows * IN}), h = Buffer<T>::from_shape({kTileRows * IN});
   for (std::size_t r0 = 0; r0 < rows; r0 += kTileRows) {
     const std::size_t n = std::min(kTileRows, rows - r0), len = n * IN;
     const T *gt = g + r0 * OUT, *at = a + r0 * IN;
+    if (db_chunk)
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < OUT; ++c) db_chunk[c] += gt[r * OUT + c];
+    if (!dw_chunk && !da) continue;
     auto sv = flat(s.data(), len), hv = flat(h.data(), len);
     const auto av = flat(at, len);
     xt::noalias(sv) = Gelu::sigmoid_2u(av);
@@ -157,19 +162,21 @@ Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b
       const T *g = grad_of(*yi), *A = ai->data->data(), *W = wi->data->data();
       const GradTarget<T> da = grad_target(*ai, ai->shape, "gelu_linear");
       const GradTarget<T> dw = grad_target(*wi, wi->shape, "gelu_linear");
-      if (da || dw) {
+      T* db = grad_sink(*bi, bi->shape, "gelu_linear");
+      if (da || dw || db) {
+        // The partials of every chunk: dW (OUT × IN) of each, then db (OUT) of each.
         const std::size_t chunk = kWeightChunkRows, n_chunks = (R + chunk - 1) / chunk;
-        std::vector<T> partial(dw ? n_chunks * OUT * IN : 0);
+        std::vector<T> partial(n_chunks * (OUT * IN + OUT), T(0));
+        T *pw = partial.data(), *pb = pw + n_chunks * OUT * IN;
         tbb::parallel_for(std::size_t(0), n_chunks, [&](std::size_t c) {
           const std::size_t r0 = c * chunk, rows = std::min(R, r0 + chunk) - r0;
           gelu_linear_backward_chunk(g + r0 * OUT, A + r0 * IN, W, rows, IN, OUT,
                                      da ? GradTarget<T>{da.ptr + r0 * IN, da.beta} : da,
-                                     dw ? partial.data() + c * OUT * IN : nullptr);
+                                     dw ? pw + c * OUT * IN : nullptr, db ? pb + c * OUT : nullptr);
         });
-        if (dw) add_in_order(n_chunks, OUT * IN, partial.data(), dw);
+        if (dw) add_in_order(n_chunks, OUT * IN, pw, dw);
+        if (db) add_in_order(n_chunks, OUT, pb, GradTarget<T>{db, T(1)});  // grad sinks are added to
       }
-      if (T* db = grad_sink(*bi, bi->shape, "gelu_linear"))
-        add_column_sums(R, OUT, db, [g, OUT](std::size_t r, std::size_t c) { return g[r * OUT + c]; });
       if (const auto dr = grad_target(*ri, yi->shape, "gelu_linear")) pass_gradient(dr, g, numel(yi->shape));
     });
   }
