@@ -60,6 +60,11 @@ Tensor<T> ln_linear(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>&
 // residual + gelu(a) Wᵀ + b, keeping a for backward (gelu(a) is recomputed).
 template <class T>
 Tensor<T> gelu_linear(const Tensor<T>& a, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& residual);
+// x + gelu(LN(x) W1ᵀ + b1) W2ᵀ + b2, the pre-LN MLP sublayer in row tiles: ln_linear and gelu_linear
+// in one op, keeping x, LN's row statistics and the hidden pre-activation for backward.
+template <class T>
+Tensor<T> ln_mlp(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& w1,
+                 const Tensor<T>& b1, const Tensor<T>& w2, const Tensor<T>& b2, T eps);
 
 // ---------------------------------------------------------------- shape (ops_shape.cpp)
 template <class T> Tensor<T> reshape(const Tensor<T>& x, const std::vector<long>& shape);  // one -1 allowed

@@ -24,6 +24,14 @@ TEST_CASE("gradcheck: ln_linear and gelu_linear, inputs reused", "[gradcheck][fu
               randd({5}, 22));  // a is its own residual
 }
 
+TEST_CASE("gradcheck: ln_mlp, inputs reused", "[gradcheck][fused]") {
+  CHECK_GRADS([](const V& x) { return ag::ln_mlp(x[0], x[1], x[2], x[3], x[4], x[5], x[6], 1e-5); }, randd({2, 3, 6}, 50),
+              randd({6}, 51), randd({6}, 52), randd({8, 6}, 53), randd({8}, 54), randd({6, 8}, 55), randd({6}, 56));
+  // hidden width = C, so one (6, 6) matrix serves as W1 and W2, and one (6) vector as γ, β, b1 and b2
+  CHECK_GRADS([](const V& x) { return ag::ln_mlp(x[0], x[1], x[1], x[2], x[1], x[2], x[1], 1e-5); }, randd({3, 6}, 57),
+              randd({6}, 58), randd({6, 6}, 59));
+}
+
 TEST_CASE("fused sublayers equal the ops they fuse", "[fused]") {
   const TensorD x = randd({3, 4, 6}, 23), g = randd({6}, 24), b = randd({6}, 25), w = randd({8, 6}, 26), c = randd({8}, 27);
   const TensorD w2 = randd({6, 8}, 28), c2 = randd({6}, 29);
@@ -35,6 +43,7 @@ TEST_CASE("fused sublayers equal the ops they fuse", "[fused]") {
   const TensorD a = ag::ln_linear(x, g, b, w, c, 1e-5);
   same(ag::gelu_linear(a, w2, c2, x), x + ag::linear(ag::gelu(a), w2, c2));
   same(ag::linear(a, w2, c2, x), x + ag::linear(a, w2, c2));
+  same(ag::ln_mlp(x, g, b, w, c, w2, c2, 1e-5), x + ag::linear(ag::gelu(a), w2, c2));
 }
 
 // gelu_linear runs in tiles of 128 rows, its dW in chunks of 1024 rows added in order
@@ -86,11 +95,43 @@ TEST_CASE("ln_linear over many tiles and weight chunks equals the ops it fuses, 
   }
 }
 
+// ln_mlp runs both backward tiles in turn on each tile of rows, in the same chunks. x and every
+// parameter are used twice.
+TEST_CASE("ln_mlp over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
+  TensorD x = randd({2307, 6}, 60), g = randd({6}, 61), bt = randd({6}, 62), w1 = randd({10, 6}, 63), b1 = randd({10}, 64);
+  TensorD w2 = randd({6, 10}, 65), b2 = randd({6}, 66);
+  const std::vector<TensorD*> inputs{&x, &g, &bt, &w1, &b1, &w2, &b2};
+  for (TensorD* t : inputs) t->requires_grad_();
+  auto run = [&](bool fused) {
+    for (TensorD* t : inputs) t->zero_grad();
+    auto f = [&](const TensorD& k) {
+      const TensorD y = fused ? ag::ln_mlp(x, g, bt, w1, b1, w2, b2, 1e-5)
+                              : x + ag::linear(ag::gelu(ag::linear(ag::layer_norm(x, g, bt, 1e-5), w1, b1)), w2, b2);
+      return y * k;
+    };
+    const TensorD y = f(randd({2307, 6}, 67));
+    ag::sum(y + f(randd({2307, 6}, 68))).backward();
+    std::vector<std::vector<double>> out{y.to_vector()};
+    for (TensorD* t : inputs) out.push_back(t->grad().to_vector());
+    return out;
+  };
+  const auto fused = run(true), reference = run(false);
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    INFO("output 0, then the gradients of x, gamma, beta, W1, b1, W2, b2: " << i);
+    REQUIRE(fused[i].size() == reference[i].size());
+    for (std::size_t j = 0; j < fused[i].size(); ++j)
+      CHECK_THAT(fused[i][j], Catch::Matchers::WithinAbs(reference[i][j], 1e-11 * (1 + std::fabs(reference[i][j]))));
+  }
+}
+
 TEST_CASE("fused sublayers name the op and the shapes on bad input", "[fused][errors]") {
   CHECK_THROWS_WITH(ag::ln_linear(randd({2, 6}, 1), randd({5}, 2), randd({5}, 3), randd({4, 6}, 4), randd({4}, 5), 1e-5),
                     Contains("ln_linear") && Contains("(5)"));
   CHECK_THROWS_WITH(ag::gelu_linear(randd({2, 6}, 1), randd({4, 6}, 4), randd({4}, 5), randd({2, 6}, 6)),
                     Contains("gelu_linear") && Contains("(2, 4)") && Contains("(2, 6)"));
+  CHECK_THROWS_WITH(ag::ln_mlp(randd({2, 6}, 1), randd({6}, 2), randd({6}, 3), randd({8, 6}, 4), randd({8}, 5),
+                               randd({5, 8}, 6), randd({5}, 7), 1e-5),
+                    Contains("ln_mlp") && Contains("residual"));
   CHECK_THROWS_WITH(ag::linear(randd({2, 6}, 1), randd({4, 6}, 4), randd({4}, 5), randd({3, 4}, 6)),
                     Contains("linear") && Contains("residual"));
 }
