@@ -117,7 +117,7 @@ void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
 //   dβ += Σ_r dy,  dγ += Σ_r dy · n,  dx += rstd · (dn - mean_c(dn) - n · mean_c(dn · n))
 // dγ and dβ go into partial sums pg and pb (C each, in T so the loop vectorises), which the caller
 // owns per fixed chunk of rows and adds in chunk order. Both row means come from one loop over 16
-// lanes, in a fixed order: two lane_sum calls took 3× as long (1.25 against 0.40 ms for a config-A
+// lanes, in a fixed order: two lane_sum calls took 3× as long (1.25 against 0.36 ms for a config-A
 // layer on 2 threads). Any of dx, pg, pb may be null.
 template <class T>
 void layer_norm_backward_rows(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t r0,
