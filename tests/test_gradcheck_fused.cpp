@@ -1,5 +1,8 @@
 // The fused sublayer ops (fused_sublayers.cpp, and linear's residual form): double-precision gradient
 // checks, inputs used twice, and equality with the ops they fuse.
+#include <functional>
+#include <string>
+
 #include "testing.hpp"
 
 using namespace agtest;
@@ -46,82 +49,53 @@ TEST_CASE("fused sublayers equal the ops they fuse", "[fused]") {
   same(ag::ln_mlp(x, g, b, w, c, w2, c2, 1e-5), x + ag::linear(ag::gelu(a), w2, c2));
 }
 
-// gelu_linear runs in tiles of 128 rows, its dW in chunks of 1024 rows added in order
-// (fused_sublayers.cpp): 2 · 1024 + 2 · 128 + 3 rows end in a short tile of a short chunk. a and W are
-// used twice, so the second backward adds to the gradients the first one wrote.
-TEST_CASE("gelu_linear over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
-  TensorD a = randd({2307, 12}, 30), w = randd({5, 12}, 31), c = randd({5}, 32), r = randd({2307, 5}, 33);
-  for (TensorD* t : {&a, &w, &c, &r}) t->requires_grad_();
-  auto run = [&](bool fused) {
-    for (TensorD* t : {&a, &w, &c, &r}) t->zero_grad();
-    auto f = [&](const TensorD& k) { return fused ? ag::gelu_linear(a, w, c, r) * k : (r + ag::linear(ag::gelu(a), w, c)) * k; };
-    const TensorD y = f(randd({2307, 5}, 34));
-    ag::sum(y + f(randd({2307, 5}, 35))).backward();
-    std::vector<std::vector<double>> out{y.to_vector()};
-    for (TensorD* t : {&a, &w, &c, &r}) out.push_back(t->grad().to_vector());
-    return out;
-  };
-  const auto fused = run(true), reference = run(false);
-  for (std::size_t i = 0; i < fused.size(); ++i) {
-    INFO("output 0, then the gradients of a, W, b, residual: " << i);
-    REQUIRE(fused[i].size() == reference[i].size());
-    for (std::size_t j = 0; j < fused[i].size(); ++j)
-      CHECK_THAT(fused[i][j], Catch::Matchers::WithinAbs(reference[i][j], 1e-11 * (1 + std::fabs(reference[i][j]))));
-  }
-}
-
-// ln_linear's backward runs in the same tiles and chunks: dW, db, dγ and dβ are partials per chunk
-// added in order, and LayerNorm's backward runs tile by tile. x, γ, β and W are used twice.
-TEST_CASE("ln_linear over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
-  TensorD x = randd({2307, 12}, 40), g = randd({12}, 41), bt = randd({12}, 42), w = randd({5, 12}, 43), c = randd({5}, 44);
-  for (TensorD* t : {&x, &g, &bt, &w, &c}) t->requires_grad_();
-  auto run = [&](bool fused) {
-    for (TensorD* t : {&x, &g, &bt, &w, &c}) t->zero_grad();
-    auto f = [&](const TensorD& k) {
-      return (fused ? ag::ln_linear(x, g, bt, w, c, 1e-5) : ag::linear(ag::layer_norm(x, g, bt, 1e-5), w, c)) * k;
-    };
-    const TensorD y = f(randd({2307, 5}, 45));
-    ag::sum(y + f(randd({2307, 5}, 46))).backward();
-    std::vector<std::vector<double>> out{y.to_vector()};
-    for (TensorD* t : {&x, &g, &bt, &w, &c}) out.push_back(t->grad().to_vector());
-    return out;
-  };
-  const auto fused = run(true), reference = run(false);
-  for (std::size_t i = 0; i < fused.size(); ++i) {
-    INFO("output 0, then the gradients of x, gamma, beta, W, b: " << i);
-    REQUIRE(fused[i].size() == reference[i].size());
-    for (std::size_t j = 0; j < fused[i].size(); ++j)
-      CHECK_THAT(fused[i][j], Catch::Matchers::WithinAbs(reference[i][j], 1e-11 * (1 + std::fabs(reference[i][j]))));
-  }
-}
-
-// ln_mlp runs both backward tiles in turn on each tile of rows, in the same chunks. x and every
-// parameter are used twice.
-TEST_CASE("ln_mlp over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
-  TensorD x = randd({2307, 6}, 60), g = randd({6}, 61), bt = randd({6}, 62), w1 = randd({10, 6}, 63), b1 = randd({10}, 64);
-  TensorD w2 = randd({6, 10}, 65), b2 = randd({6}, 66);
-  const std::vector<TensorD*> inputs{&x, &g, &bt, &w1, &b1, &w2, &b2};
+// The fused sublayers run in tiles of 128 rows, their parameter gradients in chunks of 1024 rows
+// added in order (fused_sublayers.cpp): 2 · 1024 + 2 · 128 + 3 = 2307 rows end in a short tile of a
+// short chunk. y = op(inputs) is used twice (times two random weightings), so the second backward
+// adds to the gradients the first one wrote. Compares the output and every input's gradient of the
+// fused op against the composition of reference ops, to 1e-11 relative.
+void check_fused_over_tiles(const std::vector<TensorD*>& inputs, const std::function<TensorD(bool fused)>& op,
+                            const std::string& names) {
   for (TensorD* t : inputs) t->requires_grad_();
   auto run = [&](bool fused) {
     for (TensorD* t : inputs) t->zero_grad();
-    auto f = [&](const TensorD& k) {
-      const TensorD y = fused ? ag::ln_mlp(x, g, bt, w1, b1, w2, b2, 1e-5)
-                              : x + ag::linear(ag::gelu(ag::linear(ag::layer_norm(x, g, bt, 1e-5), w1, b1)), w2, b2);
-      return y * k;
-    };
-    const TensorD y = f(randd({2307, 6}, 67));
-    ag::sum(y + f(randd({2307, 6}, 68))).backward();
+    const TensorD y = op(fused);
+    ag::sum(y * randd(y.shape(), 70) + op(fused) * randd(y.shape(), 71)).backward();
     std::vector<std::vector<double>> out{y.to_vector()};
     for (TensorD* t : inputs) out.push_back(t->grad().to_vector());
     return out;
   };
   const auto fused = run(true), reference = run(false);
   for (std::size_t i = 0; i < fused.size(); ++i) {
-    INFO("output 0, then the gradients of x, gamma, beta, W1, b1, W2, b2: " << i);
+    INFO("output 0, then the gradients of " << names << ": " << i);
     REQUIRE(fused[i].size() == reference[i].size());
     for (std::size_t j = 0; j < fused[i].size(); ++j)
       CHECK_THAT(fused[i][j], Catch::Matchers::WithinAbs(reference[i][j], 1e-11 * (1 + std::fabs(reference[i][j]))));
   }
+}
+
+TEST_CASE("gelu_linear over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
+  TensorD a = randd({2307, 12}, 30), w = randd({5, 12}, 31), c = randd({5}, 32), r = randd({2307, 5}, 33);
+  check_fused_over_tiles({&a, &w, &c, &r}, [&](bool fused) {
+    return fused ? ag::gelu_linear(a, w, c, r) : r + ag::linear(ag::gelu(a), w, c);
+  }, "a, W, b, residual");
+}
+
+TEST_CASE("ln_linear over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
+  TensorD x = randd({2307, 12}, 40), g = randd({12}, 41), bt = randd({12}, 42), w = randd({5, 12}, 43), c = randd({5}, 44);
+  check_fused_over_tiles({&x, &g, &bt, &w, &c}, [&](bool fused) {
+    return fused ? ag::ln_linear(x, g, bt, w, c, 1e-5) : ag::linear(ag::layer_norm(x, g, bt, 1e-5), w, c);
+  }, "x, gamma, beta, W, b");
+}
+
+// ln_mlp runs both backward tiles in turn on each tile of rows; x is the LayerNorm's input and the residual.
+TEST_CASE("ln_mlp over many tiles and weight chunks equals the ops it fuses, values and gradients", "[fused]") {
+  TensorD x = randd({2307, 6}, 60), g = randd({6}, 61), bt = randd({6}, 62), w1 = randd({10, 6}, 63), b1 = randd({10}, 64);
+  TensorD w2 = randd({6, 10}, 65), b2 = randd({6}, 66);
+  check_fused_over_tiles({&x, &g, &bt, &w1, &b1, &w2, &b2}, [&](bool fused) {
+    return fused ? ag::ln_mlp(x, g, bt, w1, b1, w2, b2, 1e-5)
+                 : x + ag::linear(ag::gelu(ag::linear(ag::layer_norm(x, g, bt, 1e-5), w1, b1)), w2, b2);
+  }, "x, gamma, beta, W1, b1, W2, b2");
 }
 
 TEST_CASE("fused sublayers name the op and the shapes on bad input", "[fused][errors]") {
