@@ -75,27 +75,29 @@ class ChunkPartials {
   std::vector<T> partial_;
 };
 
+inline std::size_t weight_chunks(std::size_t R) { return (R + kWeightChunkRows - 1) / kWeightChunkRows; }
+
 // f(c, r0, rows) for each fixed chunk c of rows [r0, r0 + rows), in parallel.
 template <class F>
 void for_each_weight_chunk(std::size_t R, F&& f) {
-  const std::size_t n_chunks = (R + kWeightChunkRows - 1) / kWeightChunkRows;
-  tbb::parallel_for(std::size_t(0), n_chunks, [&](std::size_t c) {
+  tbb::parallel_for(std::size_t(0), weight_chunks(R), [&](std::size_t c) {
     const std::size_t r0 = c * kWeightChunkRows;
     f(c, r0, std::min(R, r0 + kWeightChunkRows) - r0);
   });
 }
-inline std::size_t weight_chunks(std::size_t R) { return (R + kWeightChunkRows - 1) / kWeightChunkRows; }
 
 // A grad sink is added to: as a target, beta = 1.
 template <class T>
 GradTarget<T> sink_target(T* sink) {
   return {sink, T(1)};
 }
+// The target's rows from r0 on, for a gradient of rows `width` wide (a null target stays null).
 template <class T>
 GradTarget<T> rows_from(GradTarget<T> d, std::size_t r0, std::size_t width) {
   return d ? GradTarget<T>{d.ptr + r0 * width, d.beta} : d;
 }
 
+// sums[c] += Σ_r g[r, c]: a bias gradient's share of one tile, into its chunk's partial.
 template <class T>
 void add_column_sums_into(const T* g, std::size_t rows, std::size_t cols, T* sums) {
   for (std::size_t r = 0; r < rows; ++r)
