@@ -43,7 +43,7 @@ void linear_forward(const T* x, const T* w, const T* b, std::size_t R, std::size
 }
 
 // dW (OUT, IN) = dw.beta · dW + dyᵀ · x,  db (OUT) += Σ_r dy,  then dx (R, IN) = dx.beta · dx + dy · W.
-// dx may be a scratch buffer that x points into too: dW is done with x by then. Any target may be null.
+// Any target may be null.
 template <class T>
 void linear_backward(const T* g, const T* x, const T* w, std::size_t R, std::size_t IN, std::size_t OUT, GradTarget<T> dx,
                      GradTarget<T> dw, T* db) {
@@ -117,8 +117,8 @@ void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
 //   dβ += Σ_r dy,  dγ += Σ_r dy · n,  dx += rstd · (dn - mean_c(dn) - n · mean_c(dn · n))
 // dγ and dβ go into partial sums pg and pb (C each, in T so the loop vectorises), which the caller
 // owns per fixed chunk of rows and adds in chunk order. Both row means come from one loop over 16
-// lanes, in a fixed order: two lane_sum calls took 3× as long (1.25 against 0.36 ms for a config-A
-// layer on 2 threads). Any of dx, pg, pb may be null.
+// lanes, in a fixed order (two lane_sum calls, one pass each, were several times slower). Any of dx,
+// pg, pb may be null.
 template <class T>
 void layer_norm_backward_rows(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t r0,
                               std::size_t r1, std::size_t C, GradTarget<T> dx, T* pg, T* pb) {

@@ -106,6 +106,12 @@ TEST_CASE("fused sublayers name the op and the shapes on bad input", "[fused][er
   CHECK_THROWS_WITH(ag::ln_mlp(randd({2, 6}, 1), randd({6}, 2), randd({6}, 3), randd({8, 6}, 4), randd({8}, 5),
                                randd({5, 8}, 6), randd({5}, 7), 1e-5),
                     Contains("ln_mlp") && Contains("residual"));
+  CHECK_THROWS_WITH(ag::ln_mlp(randd({2, 6}, 1), randd({6}, 2), randd({6}, 3), randd({8, 5}, 4), randd({8}, 5),
+                               randd({6, 8}, 6), randd({6}, 7), 1e-5),
+                    Contains("ln_mlp") && Contains("(8, 5)"));  // W1 does not take x's 6 features
+  CHECK_THROWS_WITH(ag::ln_mlp(randd({2, 6}, 1), randd({5}, 2), randd({6}, 3), randd({8, 6}, 4), randd({8}, 5),
+                               randd({6, 8}, 6), randd({6}, 7), 1e-5),
+                    Contains("ln_mlp") && Contains("gamma"));
   CHECK_THROWS_WITH(ag::linear(randd({2, 6}, 1), randd({4, 6}, 4), randd({4}, 5), randd({3, 4}, 6)),
                     Contains("linear") && Contains("residual"));
 }
