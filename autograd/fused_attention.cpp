@@ -15,10 +15,11 @@
 //   dP = dO Vᵀ,   dV += Pᵀ dO
 //   dS = P ⊙ (dP − rowsum(dP ⊙ P))   (softmax)   or   dS = dP masked to 0   (linear)
 //   dQ += s · dS K,   dK += s · dSᵀ Q
-// Nothing is cached: backward recomputes P from Q and K (as FlashAttention does), which costs one
-// small GEMM and a softmax per head but saves (B, H, T, T) per layer, 221 MB for config A. Slices
-// of different (b, h) are disjoint, so the parallel loop needs no synchronisation and is
-// deterministic.
+// P is not cached: backward recomputes it from Q and K (as FlashAttention does), which costs one
+// small GEMM and an exp per score but saves (B, H, T, T) per layer, 221 MB for config A. Forward
+// keeps each softmax row's shift and 1/Σ instead (2 numbers per row, 0.4 MB per layer), so backward
+// rebuilds P in one pass, without the row max and the sum. Slices of different (b, h) are
+// disjoint, so the parallel loop needs no synchronisation and is deterministic.
 //
 // Two layouts share the one kernel. attention() takes q, k, v as (B, H, T, HS). attention_qkv()
 // reads them in place from the fused projection (B, T, 3C), whose head h of token t is columns
@@ -28,6 +29,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
@@ -96,42 +98,69 @@ T max_of_lanes(const xsimd::batch<T>& b) {
   return lanes[0];
 }
 
+// A softmax row's shift (s · its max score) and 1 / Σ exp: P's row r is exp(s · S_r − shift) · inv.
+template <class T>
+struct RowStats {
+  T shift, inv;
+};
+
+// The entries of row[j .. j + batch width) that are kept, those before n; the masked ones read −∞.
+template <class T>
+xsimd::batch<T> kept_entries(const T* row, std::size_t j, std::size_t n) {
+  using Batch = xsimd::batch<T>;
+  static const Batch lane = [] {
+    alignas(64) T index[Batch::size];
+    for (std::size_t l = 0; l < Batch::size; ++l) index[l] = T(l);
+    return Batch::load_aligned(index);
+  }();
+  return xsimd::select(lane + T(j) < T(n), Batch::load_unaligned(row + j), Batch(-std::numeric_limits<T>::infinity()));
+}
+
 // On entry row[j], j < n, are unscaled scores; on return row[j] = exp(s · row[j] − s · max) / Σ for
 // j < n and 0 for n ≤ j < end (the masked keys, which the P·V GEMMs read as zeros). s · max is the
 // max of the scaled scores (s > 0), so this is a softmax of s · row. Every pass runs in whole SIMD
 // batches up to end, a multiple of the batch width (GCC vectorises neither a max nor expf without
 // -ffast-math): lanes j ≥ n are set to −∞ first, which changes no max and gives exp 0.
 template <class T>
-void softmax_row(T* row, std::size_t n, std::size_t end, T s) {
+RowStats<T> softmax_row(T* row, std::size_t n, std::size_t end, T s) {
   using Batch = xsimd::batch<T>;
   constexpr std::size_t W = Batch::size;
-  const Batch neg_inf(-std::numeric_limits<T>::infinity());
-  alignas(64) T index[W];
-  for (std::size_t l = 0; l < W; ++l) index[l] = T(l);
-  const Batch lane = Batch::load_aligned(index);
-  Batch most = neg_inf;
+  Batch most(-std::numeric_limits<T>::infinity());
   for (std::size_t j = 0; j < end; j += W) {
-    const Batch v = xsimd::select(lane + T(j) < T(n), Batch::load_unaligned(row + j), neg_inf);
+    const Batch v = kept_entries(row, j, n);
     v.store_unaligned(row + j);
     most = xsimd::max(most, v);
   }
-  const Batch sb(s), sm(s * max_of_lanes(most));
+  const T shift = s * max_of_lanes(most);
+  const Batch sb(s), sm(shift);
   Batch sum(T(0));  // the masked lanes' exp is 0, so the batches sum the n entries, in a fixed order
   for (std::size_t j = 0; j < end; j += W) {
     const Batch e = xsimd::exp(Batch::load_unaligned(row + j) * sb - sm);
     e.store_unaligned(row + j);
     sum += e;
   }
-  const Batch inv(T(1) / xsimd::hadd(sum));
-  for (std::size_t j = 0; j < end; j += W) (Batch::load_unaligned(row + j) * inv).store_unaligned(row + j);
+  const T inv = T(1) / xsimd::hadd(sum);
+  for (std::size_t j = 0; j < end; j += W) (Batch::load_unaligned(row + j) * Batch(inv)).store_unaligned(row + j);
+  return {shift, inv};
+}
+
+// The same row again from forward's stats, in one pass: the same operations on the same numbers as
+// softmax_row, so bitwise the same P.
+template <class T>
+void softmax_row_again(T* row, std::size_t n, std::size_t end, T s, RowStats<T> stats) {
+  using Batch = xsimd::batch<T>;
+  const Batch sb(s), sm(stats.shift), inv(stats.inv);
+  for (std::size_t j = 0; j < end; j += Batch::size)
+    (xsimd::exp(kept_entries(row, j, n) * sb - sm) * inv).store_unaligned(row + j);
 }
 
 // P (Tn × ld) of one head from its Q and K (row stride ld_in): the scaled scores, masked, softmaxed,
 // up to the diagonal block of each row block. The GEMMs compute Q Kᵀ unscaled (alpha = 1 is the only
-// alpha libxsmm's kernels take directly); the scale goes into the pass over each row.
+// alpha libxsmm's kernels take directly); the scale goes into the pass over each row. A softmax either
+// makes its rows' stats (forward: `made`, Tn rows) or rebuilds P from them (backward: `kept`).
 template <class T>
 void probabilities(const T* q, const T* k, const RowBlocks& blocks, std::size_t HS, std::size_t ld_in, bool causal,
-                   bool softmax, HeadScratch<T>& h) {
+                   bool softmax, HeadScratch<T>& h, const RowStats<T>* kept, RowStats<T>* made) {
   const std::size_t Tn = blocks.Tn, ld = h.ld;
   const T scale = T(1) / std::sqrt(static_cast<T>(HS));
   blas::transpose(k, ld_in, Tn, HS, h.kt.data());
@@ -142,8 +171,10 @@ void probabilities(const T* q, const T* k, const RowBlocks& blocks, std::size_t 
     for (std::size_t r = r0; r < r1; ++r) {
       T* row = p + r * ld;
       const std::size_t n = visible(r, Tn, causal);
-      if (softmax) {
-        softmax_row(row, n, end, scale);
+      if (softmax && kept) {
+        softmax_row_again(row, n, end, scale, kept[r]);
+      } else if (softmax) {
+        made[r] = softmax_row(row, n, end, scale);
       } else {
         for (std::size_t j = 0; j < n; ++j) row[j] *= scale;
         for (std::size_t j = n; j < r1; ++j) row[j] = T(0);
@@ -152,68 +183,79 @@ void probabilities(const T* q, const T* k, const RowBlocks& blocks, std::size_t 
   });
 }
 
+// stats (BH × Tn rows) receives each softmax row's statistics for backward; null when no backward
+// will run. Each task takes a range of heads and reuses one scratch for all of them.
 template <class T>
-void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* vp, T* op, bool causal, bool softmax) {
+void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* vp, T* op, RowStats<T>* stats, bool causal,
+                       bool softmax) {
   const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in, ldo = L.ld_out;
   const RowBlocks blocks(Tn, causal);
-  tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
-    const std::size_t at = L.q_at(i);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, L.BH), [&](const tbb::blocked_range<std::size_t>& heads) {
     HeadScratch<T> h(Tn, HS);
-    probabilities(qp + at, kp + at, blocks, HS, ld, causal, softmax, h);
-    T* o = op + L.o_at(i);
-    blocks.each([&](std::size_t r0, std::size_t r1) {  // O = P V, keys 0..r1
-      blas::gemm<T>(false, false, r1 - r0, HS, r1, T(1), h.p.data() + r0 * h.ld, h.ld, vp + at, ld, T(0), o + r0 * ldo, ldo);
-    });
+    std::vector<RowStats<T>> unkept(stats ? 0 : Tn);
+    for (std::size_t i = heads.begin(); i != heads.end(); ++i) {
+      const std::size_t at = L.q_at(i);
+      probabilities<T>(qp + at, kp + at, blocks, HS, ld, causal, softmax, h, nullptr, stats ? stats + i * Tn : unkept.data());
+      T* o = op + L.o_at(i);
+      blocks.each([&](std::size_t r0, std::size_t r1) {  // O = P V, keys 0..r1
+        blas::gemm<T>(false, false, r1 - r0, HS, r1, T(1), h.p.data() + r0 * h.ld, h.ld, vp + at, ld, T(0), o + r0 * ldo, ldo);
+      });
+    }
   });
 }
 
 // g is dO; dQ, dK, dV (each may be null) become beta · themselves + their gradient: every element
 // is written by exactly one GEMM. Query blocks [r0, r1) use keys 0..r1; key blocks [c0, c1) use
 // queries c0..T. dS is stored scaled by s, so that dQ and dK are plain products (alpha = 1).
+// stats are forward's.
 template <class T>
-void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, T* dQ, T* dK, T* dV, T beta,
-                        bool causal, bool softmax) {
+void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K, const T* V, const RowStats<T>* stats,
+                        T* dQ, T* dK, T* dV, T beta, bool causal, bool softmax) {
   const std::size_t Tn = L.Tn, HS = L.HS, ld = L.ld_in, ldo = L.ld_out;
   const T scale = T(1) / std::sqrt(static_cast<T>(HS));
   const RowBlocks blocks(Tn, causal);
-  tbb::parallel_for(std::size_t(0), L.BH, [&](std::size_t i) {
-    const std::size_t at = L.q_at(i);
-    const T* go = g + L.o_at(i);
-    HeadScratch<T> h(Tn, HS);  // P again, instead of keeping (B, H, T, T) alive since forward
-    probabilities(Q + at, K + at, blocks, HS, ld, causal, softmax, h);
-    const T* p = h.p.data();
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, L.BH), [&](const tbb::blocked_range<std::size_t>& heads) {
+    HeadScratch<T> h(Tn, HS);
     const std::size_t lp = h.ld;
-    if (dV)
-      blocks.each([&](std::size_t c0, std::size_t c1) {  // dV = Pᵀ dO
-        blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, T(1), p + c0 * lp + c0, lp, go + c0 * ldo, ldo, beta,
-                      dV + at + c0 * ld, ld);
-      });
-    if (!dQ && !dK) return;
-    h.ds = Buffer<T>::from_shape({Tn * lp});
-    T* ds = h.ds.data();
-    blas::transpose(V + at, ld, Tn, HS, h.kt.data());  // Vᵀ, now that Kᵀ is done with
-    blocks.each([&](std::size_t r0, std::size_t r1) {
-      blas::gemm<T>(false, false, r1 - r0, r1, HS, T(1), go + r0 * ldo, ldo, h.kt.data(), Tn, T(0), ds + r0 * lp, lp);  // dP = dO Vᵀ
-      for (std::size_t r = r0; r < r1; ++r) {
-        T* row = ds + r * lp;
-        const T* prow = p + r * lp;
-        const std::size_t n = visible(r, Tn, causal);
-        if (softmax) {
-          const T dot = lane_sum<T>(n, [row, prow](std::size_t j) { return row[j] * prow[j]; });
-          for (std::size_t j = 0; j < n; ++j) row[j] = scale * (prow[j] * (row[j] - dot));
-        } else {
-          for (std::size_t j = 0; j < n; ++j) row[j] *= scale;
+    if (dQ || dK) h.ds = Buffer<T>::from_shape({Tn * lp});
+    for (std::size_t i = heads.begin(); i != heads.end(); ++i) {
+      const std::size_t at = L.q_at(i);
+      const T* go = g + L.o_at(i);
+      // P again, instead of keeping (B, H, T, T) alive since forward
+      probabilities<T>(Q + at, K + at, blocks, HS, ld, causal, softmax, h, stats + i * Tn, nullptr);
+      const T* p = h.p.data();
+      if (dV)
+        blocks.each([&](std::size_t c0, std::size_t c1) {  // dV = Pᵀ dO
+          blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, T(1), p + c0 * lp + c0, lp, go + c0 * ldo, ldo, beta,
+                        dV + at + c0 * ld, ld);
+        });
+      if (!dQ && !dK) continue;
+      T* ds = h.ds.data();
+      blas::transpose(V + at, ld, Tn, HS, h.kt.data());  // Vᵀ, now that Kᵀ is done with
+      blocks.each([&](std::size_t r0, std::size_t r1) {
+        // dP = dO Vᵀ
+        blas::gemm<T>(false, false, r1 - r0, r1, HS, T(1), go + r0 * ldo, ldo, h.kt.data(), Tn, T(0), ds + r0 * lp, lp);
+        for (std::size_t r = r0; r < r1; ++r) {
+          T* row = ds + r * lp;
+          const T* prow = p + r * lp;
+          const std::size_t n = visible(r, Tn, causal);
+          if (softmax) {
+            const T dot = lane_sum<T>(n, [row, prow](std::size_t j) { return row[j] * prow[j]; });
+            for (std::size_t j = 0; j < n; ++j) row[j] = scale * (prow[j] * (row[j] - dot));
+          } else {
+            for (std::size_t j = 0; j < n; ++j) row[j] *= scale;
+          }
+          for (std::size_t j = n; j < r1; ++j) row[j] = T(0);
         }
-        for (std::size_t j = n; j < r1; ++j) row[j] = T(0);
-      }
-      if (dQ)  // dQ = s · dS K
-        blas::gemm<T>(false, false, r1 - r0, HS, r1, T(1), ds + r0 * lp, lp, K + at, ld, beta, dQ + at + r0 * ld, ld);
-    });
-    if (dK)
-      blocks.each([&](std::size_t c0, std::size_t c1) {  // dK = s · dSᵀ Q
-        blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, T(1), ds + c0 * lp + c0, lp, Q + at + c0 * ld, ld, beta,
-                      dK + at + c0 * ld, ld);
+        if (dQ)  // dQ = s · dS K
+          blas::gemm<T>(false, false, r1 - r0, HS, r1, T(1), ds + r0 * lp, lp, K + at, ld, beta, dQ + at + r0 * ld, ld);
       });
+      if (dK)
+        blocks.each([&](std::size_t c0, std::size_t c1) {  // dK = s · dSᵀ Q
+          blas::gemm<T>(true, false, c1 - c0, HS, Tn - c0, T(1), ds + c0 * lp + c0, lp, Q + at + c0 * ld, ld, beta,
+                        dK + at + c0 * ld, ld);
+        });
+    }
   });
 }
 
@@ -227,15 +269,17 @@ Tensor<T> attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, 
   const std::size_t H = q.shape()[1], Tn = q.shape()[2], HS = q.shape()[3];
   const HeadLayout L{q.shape()[0] * H, H, Tn, HS, HS, HS};
   Tensor<T> out = Tensor<T>::empty(q.shape());
-  attention_forward(L, q.data(), k.data(), v.data(), out.data(), causal, softmax);
-  if (needs_grad<T>({&q, &k, &v})) {
+  const bool grad = needs_grad<T>({&q, &k, &v});
+  auto stats = std::make_shared<std::vector<RowStats<T>>>(grad ? L.BH * Tn : 0);
+  attention_forward(L, q.data(), k.data(), v.data(), out.data(), grad ? stats->data() : nullptr, causal, softmax);
+  if (grad) {
     record("attention", out, [qi = q.impl_ptr(), ki = k.impl_ptr(), vi = v.impl_ptr(), oi = out.impl_ptr().get(),
-                              L, causal, softmax] {
+                              L, stats, causal, softmax] {
       T* dQ = grad_sink(*qi, oi->shape, "attention");
       T* dK = grad_sink(*ki, oi->shape, "attention");
       T* dV = grad_sink(*vi, oi->shape, "attention");
-      attention_backward(L, grad_of(*oi), qi->data->data(), ki->data->data(), vi->data->data(), dQ, dK, dV, T(1), causal,
-                         softmax);
+      attention_backward(L, grad_of(*oi), qi->data->data(), ki->data->data(), vi->data->data(), stats->data(), dQ, dK, dV,
+                         T(1), causal, softmax);
     });
   }
   return out;
@@ -250,13 +294,16 @@ Tensor<T> attention_qkv(const Tensor<T>& qkv, std::size_t n_head, bool causal, b
   const HeadLayout L{B * n_head, n_head, Tn, C / n_head, 3 * C, C};
   Tensor<T> out = Tensor<T>::empty({B, Tn, C});
   const T* x = qkv.data();
-  attention_forward(L, x, x + C, x + 2 * C, out.data(), causal, softmax);
-  if (needs_grad<T>({&qkv})) {
-    record("attention_qkv", out, [xi = qkv.impl_ptr(), oi = out.impl_ptr().get(), L, C, causal, softmax] {
+  const bool grad = needs_grad<T>({&qkv});
+  auto stats = std::make_shared<std::vector<RowStats<T>>>(grad ? L.BH * Tn : 0);
+  attention_forward(L, x, x + C, x + 2 * C, out.data(), grad ? stats->data() : nullptr, causal, softmax);
+  if (grad) {
+    record("attention_qkv", out, [xi = qkv.impl_ptr(), oi = out.impl_ptr().get(), L, stats, C, causal, softmax] {
       const GradTarget<T> d = grad_target(*xi, xi->shape, "attention_qkv");
       if (!d) return;
       const T* X = xi->data->data();
-      attention_backward(L, grad_of(*oi), X, X + C, X + 2 * C, d.ptr, d.ptr + C, d.ptr + 2 * C, d.beta, causal, softmax);
+      attention_backward(L, grad_of(*oi), X, X + C, X + 2 * C, stats->data(), d.ptr, d.ptr + C, d.ptr + 2 * C, d.beta,
+                         causal, softmax);
     });
   }
   return out;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "autograd/parallel.hpp"
+
 namespace nn {
 
 template <class T>
@@ -45,22 +47,26 @@ void Adam<T>::step() {
   const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
   const T step_size = static_cast<T>(this->lr_ / bc1), b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_);
   const T rsqrt_bc2 = static_cast<T>(1.0 / std::sqrt(bc2)), eps = static_cast<T>(eps_);
-  for (std::size_t i = 0; i < this->params_.size(); ++i) {
-    auto& p = this->params_[i].second;
-    if (!p.has_grad()) continue;
-    const T* g = p.grad().data();
-    T* w = p.data();
-    if (weight_decay_ > 0 && p.dim() >= 2) {
-      const T keep = static_cast<T>(1.0 - this->lr_ * weight_decay_);
-      for (std::size_t k = 0; k < p.numel(); ++k) w[k] *= keep;
+  // One task per parameter tensor: every element's update is independent of the others, so the
+  // result does not depend on the thread count.
+  ag::parallel_chunks(this->params_.size(), 1, [&](std::size_t i0, std::size_t i1) {
+    for (std::size_t i = i0; i < i1; ++i) {
+      auto& p = this->params_[i].second;
+      if (!p.has_grad()) continue;
+      const T* g = p.grad().data();
+      T* w = p.data();
+      if (weight_decay_ > 0 && p.dim() >= 2) {
+        const T keep = static_cast<T>(1.0 - this->lr_ * weight_decay_);
+        for (std::size_t k = 0; k < p.numel(); ++k) w[k] *= keep;
+      }
+      T *m = m_[i].data(), *v = v_[i].data();
+      for (std::size_t k = 0; k < p.numel(); ++k) {
+        m[k] = b1 * m[k] + (T(1) - b1) * g[k];
+        v[k] = b2 * v[k] + (T(1) - b2) * g[k] * g[k];
+        w[k] -= step_size * m[k] / (std::sqrt(v[k]) * rsqrt_bc2 + eps);
+      }
     }
-    T *m = m_[i].data(), *v = v_[i].data();
-    for (std::size_t k = 0; k < p.numel(); ++k) {
-      m[k] = b1 * m[k] + (T(1) - b1) * g[k];
-      v[k] = b2 * v[k] + (T(1) - b2) * g[k] * g[k];
-      w[k] -= step_size * m[k] / (std::sqrt(v[k]) * rsqrt_bc2 + eps);
-    }
-  }
+  });
 }
 
 template <class T>

@@ -49,9 +49,9 @@ TEST_CASE("fused sublayers equal the ops they fuse", "[fused]") {
   same(ag::ln_mlp(x, g, b, w, c, w2, c2, 1e-5), x + ag::linear(ag::gelu(a), w2, c2));
 }
 
-// The fused sublayers run in tiles of 128 rows, their parameter gradients in chunks of 1024 rows
-// added in order (fused_sublayers.cpp): 2 · 1024 + 2 · 128 + 3 = 2307 rows end in a short tile of a
-// short chunk. y = op(inputs) is used twice (times two random weightings), so the second backward
+// The fused sublayers run in tiles of 128 rows, their parameter gradients in near-equal chunks of at
+// most 1024 rows, a multiple of 4 of them, added in order (fused_sublayers.cpp): 2307 rows make 4
+// chunks of 577 rows, the last of 576, each ending in a short tile. y = op(inputs) is used twice (times two random weightings), so the second backward
 // adds to the gradients the first one wrote. Compares the output and every input's gradient of the
 // fused op against the composition of reference ops, to 1e-11 relative.
 void check_fused_over_tiles(const std::vector<TensorD*>& inputs, const std::function<TensorD(bool fused)>& op,
