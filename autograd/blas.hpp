@@ -58,7 +58,8 @@ std::string openblas_coretype_fix();
 std::string slow_path_warning();
 void set_single_threaded();  // OpenBLAS's own pool off: TBB owns the cores
 // The CPU's fp32 multiply-add peak per core, GFLOP/s: a libxsmm JIT kernel on operands that stay in
-// L1 (64×64 by 64×256), timed for about `seconds` on the calling thread.
+// cache (C 64×64 += 64×256 by 256×64), on the calling thread: the best of windows of 0.1 s over
+// about `seconds`.
 double fp32_peak_gflops(double seconds);
 
 // For benchmarks only: OpenBLAS's own pool with n threads, to time its threaded sgemm as the

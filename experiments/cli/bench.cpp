@@ -163,7 +163,7 @@ void run(const Options& o) {
   if (o.torch && !ag::blas::openblas_coretype_fix().empty())
     std::printf("PyTorch runs with OPENBLAS_CORETYPE=%s: its OpenBLAS does not know this CPU either\n",
                 ag::blas::openblas_coretype_fix().c_str());
-  const double peak = ag::blas::fp32_peak_gflops(1.0);
+  const double peak = ag::blas::fp32_peak_gflops(2.0);
   std::printf("fp32 multiply-add peak: %.1f GFLOP/s per core (a JIT kernel in cache, one thread)\n", peak);
   std::printf("%-6s %3s %9s %9s %9s %8s %9s %8s %8s %8s %8s %9s %7s %8s %8s\n", "config", "thr", "step s", "fwd+loss",
               "backward", "adam", "fwd-only", "GFLOP/s", "sgemm", "floor s", "x floor", "torch s", "ratio", "fwd rat.",
