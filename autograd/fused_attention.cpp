@@ -51,6 +51,17 @@ struct HeadLayout {
   std::size_t o_at(std::size_t i) const { return ld_out == HS ? i * Tn * HS : (i / H) * Tn * ld_out + (i % H) * HS; }
 };
 
+// Asks for a head's Tn rows of HS elements (row stride ld) to be brought into cache, for reading or
+// (kWrite) for writing. Each task calls it for its next head before computing the current one, so
+// that the next head's rows arrive meanwhile. Otherwise the first GEMM to touch a head waits on memory
+// for every row: a head's row is 2 cache lines, 3C elements away from the next row, and the (B, T, 3C)
+// projection (18 MB per layer for config A) is not in cache.
+template <bool kWrite, class T>
+void prefetch_head(const T* p, std::size_t Tn, std::size_t HS, std::size_t ld) {
+  for (std::size_t t = 0; t < Tn; ++t)
+    for (std::size_t c = 0; c < HS; c += 64 / sizeof(T)) __builtin_prefetch(p + t * ld + c, kWrite ? 1 : 0);
+}
+
 // Under the causal mask only the lower triangle of S is needed. The T rows are cut into near-equal
 // blocks of at most kCausalBlock: queries in block [r0, r1) see keys 0..r1 only, and keys in block
 // [c0, c1) are seen by queries c0..T only, so each GEMM below skips the blocks above the diagonal
@@ -195,6 +206,11 @@ void attention_forward(const HeadLayout& L, const T* qp, const T* kp, const T* v
     std::vector<RowStats<T>> unkept(stats ? 0 : Tn);
     for (std::size_t i = heads.begin(); i != heads.end(); ++i) {
       const std::size_t at = L.q_at(i);
+      if (i + 1 != heads.end()) {
+        const std::size_t next = L.q_at(i + 1);
+        for (const T* x : {qp, kp, vp}) prefetch_head<false>(x + next, Tn, HS, ld);
+        prefetch_head<true>(op + L.o_at(i + 1), Tn, HS, ldo);
+      }
       probabilities<T>(qp + at, kp + at, blocks, HS, ld, causal, softmax, h, nullptr, stats ? stats + i * Tn : unkept.data());
       T* o = op + L.o_at(i);
       blocks.each([&](std::size_t r0, std::size_t r1) {  // O = P V, keys 0..r1
@@ -221,6 +237,13 @@ void attention_backward(const HeadLayout& L, const T* g, const T* Q, const T* K,
     for (std::size_t i = heads.begin(); i != heads.end(); ++i) {
       const std::size_t at = L.q_at(i);
       const T* go = g + L.o_at(i);
+      if (i + 1 != heads.end()) {
+        const std::size_t next = L.q_at(i + 1);
+        for (const T* x : {Q, K, V}) prefetch_head<false>(x + next, Tn, HS, ld);
+        prefetch_head<false>(g + L.o_at(i + 1), Tn, HS, ldo);
+        for (const T* d : {dQ, dK, dV})
+          if (d) prefetch_head<true>(d + next, Tn, HS, ld);
+      }
       // P again, instead of keeping (B, H, T, T) alive since forward
       probabilities<T>(Q + at, K + at, blocks, HS, ld, causal, softmax, h, stats + i * Tn, nullptr);
       const T* p = h.p.data();

@@ -119,8 +119,7 @@ void add_column_sums_into(const T* g, std::size_t rows, std::size_t cols, T* sum
 template <class T>
 void gelu_linear_tile(const T* a, const T* wt, const T* b, const T* residual, std::size_t n, std::size_t IN,
                       std::size_t OUT, T* y, T* h) {
-  auto hv = flat(h, n * IN);
-  xt::noalias(hv) = Gelu{}(flat(a, n * IN));
+  gelu_into(a, n * IN, h);
   blas::gemm<T>(false, false, n, OUT, IN, T(1), h, IN, wt, OUT, T(0), y, OUT, b);
   for (std::size_t i = 0; i < n * OUT; ++i) y[i] += residual[i];
 }
@@ -135,20 +134,11 @@ void gelu_linear_backward_tile(const T* g, const T* a, const T* w, std::size_t n
                                bool first, GradTarget<T> da, T* dw, T* db, T* s, T* h) {
   if (db) add_column_sums_into(g, n, OUT, db);
   if (!dw && !da) return;
-  const std::size_t len = n * IN;
-  auto sv = flat(s, len), hv = flat(h, len);
-  const auto av = flat(a, len);
-  xt::noalias(sv) = Gelu::sigmoid_2u(av);
-  xt::noalias(hv) = av * sv;
+  gelu_and_sigmoid_into(a, n * IN, s, h);
   if (dw) blas::gemm<T>(true, false, OUT, IN, n, T(1), g, OUT, h, IN, T(!first), dw, IN);
   if (!da) return;
-  blas::gemm<T>(false, false, n, IN, OUT, T(1), g, OUT, w, IN, T(0), h, IN);
-  auto d = flat(da.ptr, len);
-  // Assign when da is fresh: its memory is uninitialised, and 0 · NaN is NaN.
-  if (da.beta == T(0))
-    xt::noalias(d) = Gelu::grad(hv, av, sv);
-  else
-    xt::noalias(d) += Gelu::grad(hv, av, sv);
+  blas::gemm<T>(false, false, n, IN, OUT, T(1), g, OUT, w, IN, T(0), h, IN);  // dh
+  gelu_grad_into(h, a, s, n * IN, da);
 }
 
 // ln_linear: n = LN(x) from the stored statistics, dW (+)= dyᵀ n, db += Σ dy, dn = dy W (over n),

@@ -1,10 +1,12 @@
 // Kernels shared by a reference op and the fused ops built from it (fused_sublayers.cpp): the shape
 // checks of linear and LayerNorm, linear's GEMMs, the tanh-form GELU and its derivative as xtensor
-// expressions, and LayerNorm's row loops. Internal to the engine.
+// expressions and as loops over SIMD batches, and LayerNorm's row loops. Internal to the engine.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xmath.hpp>
 
 #include "autograd/blas.hpp"
@@ -58,17 +60,19 @@ void linear_backward(const T* g, const T* x, const T* w, std::size_t R, std::siz
 // The same function, but one exp and a division instead of xsimd's tanh (which evaluates both of
 // its branches), and accurate in float where the tanh form is not: for v < 0, 1 + tanh u cancels,
 // down to 0 where tanh u rounds to −1 (tests/test_forward_values.cpp measures both against long double).
-// Each function returns a lazy xtensor expression; evaluate it while its arguments are alive. An
-// expression keeps its lvalue operands by reference and its rvalue operands by value, so the
-// constants are written as temporaries, and `grad` copies s into the expression (S(s)) rather than
-// referring to its own parameter, which would dangle once it returns.
+// The functions take xtensor expressions (the reference op) or xsimd batches (the fused tiles' loops
+// below); `exp` is found by argument-dependent lookup, xt::exp or xsimd::exp. On expressions they
+// return a lazy xtensor expression; evaluate it while its arguments are alive. An expression keeps its
+// lvalue operands by reference and its rvalue operands by value, so the constants are written as
+// temporaries, and `grad` copies s into the expression (S(s)) rather than referring to its own
+// parameter, which would dangle once it returns.
 struct Gelu {
   static constexpr double kK = 0.7978845608028654, kC = 0.044715;  // sqrt(2/π), and the cubic's weight
 
   template <class E>
   static auto sigmoid_2u(const E& v) {
     using T = typename E::value_type;
-    return T(1) / (T(1) + xt::exp(T(-2 * kK) * (v + T(kC) * v * v * v)));
+    return T(1) / (T(1) + exp(T(-2 * kK) * (v + T(kC) * v * v * v)));
   }
   template <class E>
   auto operator()(const E& v) const {
@@ -85,6 +89,60 @@ struct GeluGrad {  // dy · gelu'(v), for unary()
   template <class G, class E>
   auto operator()(const G& g, const E& v) const { return Gelu::grad(g, v, Gelu::sigmoid_2u(v)); }
 };
+
+// f(i, count) for the SIMD batches of n contiguous elements, i = 0, W, 2W, ...; count = W but for a
+// short last batch. load and store move `count` elements, the short batch through an aligned buffer,
+// so every element goes through the same vector code (xsimd's exp, not the scalar one).
+// The fused tiles' elementwise passes use these: xtensor's expression loops reload each operand's
+// address from the stack on every batch, and GELU's passes are several percent of a config-A step.
+template <class T, class F>
+void for_each_batch(std::size_t n, F&& f) {
+  constexpr std::size_t W = xsimd::batch<T>::size;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) f(i, W);
+  if (i < n) f(i, n - i);
+}
+template <class T>
+xsimd::batch<T> load(const T* p, std::size_t count) {
+  if (count == xsimd::batch<T>::size) return xsimd::batch<T>::load_unaligned(p);
+  alignas(64) T buf[xsimd::batch<T>::size] = {};
+  std::copy(p, p + count, buf);
+  return xsimd::batch<T>::load_aligned(buf);
+}
+template <class T>
+void store(const xsimd::batch<T>& b, T* p, std::size_t count) {
+  if (count == xsimd::batch<T>::size) return b.store_unaligned(p);
+  alignas(64) T buf[xsimd::batch<T>::size];
+  b.store_aligned(buf);
+  std::copy(buf, buf + count, p);
+}
+
+// h = gelu(v) over n elements.
+template <class T>
+void gelu_into(const T* v, std::size_t n, T* h) {
+  for_each_batch<T>(n, [&](std::size_t i, std::size_t c) {
+    const auto x = load(v + i, c);
+    store(x * Gelu::sigmoid_2u(x), h + i, c);
+  });
+}
+// s = σ(2u) and h = gelu(v) = v · s over n elements, for a backward that needs both.
+template <class T>
+void gelu_and_sigmoid_into(const T* v, std::size_t n, T* s, T* h) {
+  for_each_batch<T>(n, [&](std::size_t i, std::size_t c) {
+    const auto x = load(v + i, c);
+    const auto sx = Gelu::sigmoid_2u(x);
+    store(sx, s + i, c);
+    store(x * sx, h + i, c);
+  });
+}
+// d = d.beta · d + g · gelu'(v), given s = σ(2u), over n elements (d fresh when beta = 0: assigned).
+template <class T>
+void gelu_grad_into(const T* g, const T* v, const T* s, std::size_t n, GradTarget<T> d) {
+  for_each_batch<T>(n, [&](std::size_t i, std::size_t c) {
+    const auto grad = Gelu::grad(load(g + i, c), load(v + i, c), load(s + i, c));
+    store(d.beta == T(0) ? grad : load(d.ptr + i, c) + grad, d.ptr + i, c);
+  });
+}
 
 // LayerNorm of R rows of C: y = (x - mean) · rstd · γ + β, with mean and rstd of each row stored.
 // Row sums go through lane_sum (vectorised, in a fixed order).
