@@ -168,9 +168,9 @@ void run(const Options& o) {
   std::printf("%-6s %3s %9s %9s %9s %8s %9s %8s %8s %8s %8s %9s %7s %8s %8s\n", "config", "thr", "step s", "fwd+loss",
               "backward", "adam", "fwd-only", "GFLOP/s", "sgemm", "floor s", "x floor", "torch s", "ratio", "fwd rat.",
               "RSS MB");
-  // PyTorch runs first, for every row: a child's peak RSS as the kernel reports it starts from the
-  // RSS of its parent at fork time (it survives exec), so once our model had grown this process,
-  // a small config's PyTorch peak read as ours.
+  // PyTorch runs first, for every row: the peak RSS the kernel reports for a child starts from the
+  // peak of the process that spawned it (posix_spawn shares our memory until exec, and the peak
+  // survives exec), so once our model had grown this process, a small config's PyTorch peak read as ours.
   std::map<std::pair<std::string, int>, TorchTiming> torch;
   for (const auto& name : o.configs)
     for (int thr : o.threads) torch[{name, thr}] = o.torch ? time_torch(name, thr, o.steps, o.warmup) : TorchTiming{};
