@@ -127,16 +127,6 @@ void transpose(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out
 template void transpose<float>(const float*, std::size_t, std::size_t, std::size_t, float*);
 template void transpose<double>(const double*, std::size_t, std::size_t, std::size_t, double*);
 
-namespace {
-// Rows of C per tile: at most kRowBlock, in a number of tiles that is a multiple of 4 once there is
-// more than one, so 2 or 4 threads get equal shares. Every tile repacks all of op(B), so tiles
-// should be as tall as balance allows.
-std::size_t row_block(std::size_t M) {
-  std::size_t blocks = (M + kRowBlock - 1) / kRowBlock;
-  if (blocks > 1) blocks = (blocks + 3) / 4 * 4;
-  return (M + blocks - 1) / blocks;
-}
-}  // namespace
 
 // A weight gradient (a small C, K = all B·T rows) in parallel: K is cut into fixed chunks, each
 // chunk's product goes to its own buffer, and the buffers are added in chunk order. Cutting rows or
@@ -172,7 +162,8 @@ void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K
                    const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
   if (M == 0 || N == 0) return;
   if (g_untiled) return gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, row_init);
-  const std::size_t mb = row_block(M), row_blocks = (M + mb - 1) / mb;
+  // Rows of C per tile: every tile repacks all of op(B), so tiles are as tall as balance allows.
+  const std::size_t mb = balanced_block(M, kRowBlock), row_blocks = (M + mb - 1) / mb;
   if (K >= 2 * kDepthBlock && M * N <= kSplitMaxOutput && !row_init)  // a weight gradient
     return gemm_split_k(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   // libxsmm cannot transpose B (gemm_xsmm.hpp): pack op(B) once here, not once in every tile.

@@ -35,9 +35,8 @@ using namespace detail;
 constexpr std::size_t kTileRows = 128;
 // Parameter gradients sum over all rows: each fixed chunk of rows adds its tiles into partials of its
 // own, and the partials are added in chunk order, so they do not depend on the thread count. Chunks
-// are near-equal, of at most kWeightChunkRows, and a multiple of 4 in number, so that 2 or 4 threads
-// get equal shares: config A's 15360 rows make 16 chunks of 960, where 15 of 1024 kept one thread
-// idle for a sixteenth of every backward.
+// are near-equal, of at most kWeightChunkRows, and a multiple of 4 in number (balanced_block): config
+// A's 15360 rows make 16 chunks of 960.
 constexpr std::size_t kWeightChunkRows = 1024;
 
 namespace {
@@ -78,11 +77,7 @@ class ChunkPartials {
   std::vector<T> partial_;
 };
 
-inline std::size_t weight_chunk_rows(std::size_t R) {
-  std::size_t chunks = (R + kWeightChunkRows - 1) / kWeightChunkRows;
-  if (chunks > 1) chunks = (chunks + 3) / 4 * 4;
-  return std::max<std::size_t>(1, (R + chunks - 1) / chunks);
-}
+inline std::size_t weight_chunk_rows(std::size_t R) { return std::max<std::size_t>(1, balanced_block(R, kWeightChunkRows)); }
 inline std::size_t weight_chunks(std::size_t R) { return (R + weight_chunk_rows(R) - 1) / weight_chunk_rows(R); }
 
 // f(c, r0, rows) for each fixed chunk c of rows [r0, r0 + rows), in parallel.
