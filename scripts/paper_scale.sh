@@ -6,8 +6,9 @@
 # The runs live in ~/icalign-runs/paper_scale (the grid's out; RUNS_DIR=... to move them), outside the
 # checkout, because the whole grid takes days on 2 cores; every call continues where the last one
 # stopped, and runs whose results are already committed are restored, not retrained
-# (experiments/restore_runs.py). Arguments go to `icalign sweep` (e.g. --shard 0/2, --only depth5,
-# --set training.threads=2).
+# (experiments/restore_runs.py). The tables docs/results.md quotes go to
+# docs/results/paper_scale/tables.md, the runs' training times to docs/results/run_times.csv.
+# Arguments go to `icalign sweep` (e.g. --shard 0/2, --only depth5, --set training.threads=2).
 # --collect skips training and only gathers what is finished.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ fi
 [ -e "$runs/results.csv" ] || { echo "no finished run in $runs yet"; exit 0; }
 cp "$runs/results.csv" docs/results/paper_scale.csv
 /usr/bin/python3 experiments/plot_panels.py --paper docs/results/paper_scale docs/results/paper_scale.csv
+/usr/bin/python3 experiments/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv
+/usr/bin/python3 experiments/run_times.py docs/results/run_times.csv "$runs"
 # Only a run trained here has weights; one restored from the committed CSV keeps the committed model.
 if [ -e "$runs/default-s1/done" ] && [ -e "$runs/default-s1/checkpoint/model.safetensors" ]; then
   mkdir -p docs/results/paper_model/checkpoint

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""The paper-scale tables that docs/results.md quotes, from docs/results/paper_scale.csv: one table per
+panel, written to OUT/tables.md.
+
+Two kinds of comparison, kept apart because their error bars mean different things:
+- Seed 1 of every run is evaluated on the same 1024 held-out sequences (the evaluation stream is seeded
+  by the seed), so the depth, heads and ablation tables compare seed-1 runs like for like; their ± is
+  the standard error over those sequences, i.e. how sure the number is *for that model*.
+- The default has several seeds. Its table gives each seed and the mean ± standard error over seeds,
+  which is how much a retrained model moves: the yardstick for the one-seed differences above.
+Usage: paper_scale_tables.py OUT_DIR paper_scale.csv"""
+import csv
+import os
+import sys
+
+import plot_panels
+
+OWN = -1.0  # the sweep's noise value for "the rewards of the responses themselves", i.e. p = 0
+KS = (2, 3, 5, 10, 15, 19)
+
+
+def per_seed(rows, run, noise, method, seed):
+    """{k: (mean, sem)} of one seed's curve, or {} if that run and seed have not finished"""
+    return {k: (m, s) for (r, sd, p, me, k), (m, s) in rows.items() if (r, sd, p, me) == (run, seed, noise, method)}
+
+
+def load_rows(path):
+    """{(run, seed, noise, method, k): (mean, sem)}"""
+    rows = {}
+    for r in csv.DictReader(open(path)):
+        rows[(r["run"], int(r["seed"]), float(r["noise"]), r["method"], int(r["k"]))] = (float(r["mean"]), float(r["sem"]))
+    return rows
+
+
+def cell(value):
+    return f"{value[0]:.3f} ± {value[1]:.3f}" if value else "—"
+
+
+def table(f, header, lines):
+    """lines: [(label, {k: (mean, sem)})]; rows with no data are left out"""
+    f.write(f"| {header} | " + " | ".join(f"k = {k}" for k in KS) + " |\n")
+    f.write("|---|" + "---|" * len(KS) + "\n")
+    for label, curve in lines:
+        if curve:
+            f.write(f"| {label} | " + " | ".join(cell(curve.get(k)) for k in KS) + " |\n")
+    f.write("\n")
+
+
+def over_seeds(data, run, noise, method):
+    """{k: (mean over seeds, standard error over seeds)} and the number of seeds (plot_panels' statistics)"""
+    key = (run, noise, method)
+    if key not in data:
+        return {}, 0
+    ks, mean, sem, n = plot_panels.stats(data[key])
+    return dict(zip(ks, zip(mean, sem))), n
+
+
+def main(out, path):
+    rows, data = load_rows(path), plot_panels.load([path])
+    seeds = sorted({sd for (r, sd, *_) in rows if r == "default"})
+    one = lambda run, method="model", noise=OWN: per_seed(rows, run, noise, method, 1)  # noqa: E731
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "tables.md"), "w") as f:
+        f.write("Written by experiments/paper_scale_tables.py from docs/results/paper_scale.csv. Error "
+                "1 − cos(answer, y*) on 1024 held-out sequences.\n\n")
+
+        f.write(f"**(a), (b): the default (20 layers, 96 dims, 3 heads), mean ± SE over its "
+                f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}** (" + ", ".join(map(str, seeds)) + "), by reward noise p at evaluation:\n\n")
+        lines = []
+        for noise in (OWN, 0.25, 0.5, 0.75, 1.0):
+            p = "0" if noise == OWN else f"{noise:g}"
+            for method in ("model", "gd"):
+                curve, n = over_seeds(data, "default", noise, method)
+                lines.append((f"p = {p}, {method} (n = {n})", curve))
+        for method in ("mean_response", "reward_weighted", "best_response"):
+            curve, n = over_seeds(data, "default", OWN, method)
+            lines.append((f"p = 0, {method} (n = {n})", curve))
+        table(f, "reward noise, method", lines)
+
+        f.write("**The default, seed by seed** (± over each seed's own held-out sequences), against GD on the "
+                "same sequences: how much a retrained model moves.\n\n")
+        lines = []
+        for sd in seeds:
+            lines += [(f"seed {sd}, model", per_seed(rows, "default", OWN, "model", sd)),
+                      (f"seed {sd}, GD", per_seed(rows, "default", OWN, "gd", sd))]
+        table(f, "seed", lines)
+
+        f.write("**(c) depth, seed 1** (all on the same held-out sequences):\n\n")
+        table(f, "run", [("5 layers", one("depth5")), ("10 layers", one("depth10")), ("15 layers", one("depth15")),
+                         ("20 layers (`default`)", one("default")), ("GD", one("default", "gd"))])
+
+        f.write("**(e) heads at 32 dims per head, seed 1** (1 head is a 32-dim model, 3 heads the default):\n\n")
+        table(f, "run", [("1 head (32 dims)", one("heads1")), ("3 heads (`default`, 96 dims)", one("default")),
+                         ("4 heads (128 dims)", one("heads4")), ("6 heads (192 dims)", one("heads6")),
+                         ("GD", one("default", "gd"))])
+
+        f.write("**(d), (f) the official ablations, seed 1** (unmasked, so every position sees all the "
+                "triplets and the curve is flat):\n\n")
+        table(f, "run", [("linear attention, unmasked (`linear`)", one("linear")),
+                         ("no FFN, unmasked (`noffn`)", one("noffn")),
+                         ("with FFN, softmax, causal (`default`)", one("default")),
+                         ("mean of the responses seen", one("default", "mean_response"))])
+    print(os.path.join(out, "tables.md"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
