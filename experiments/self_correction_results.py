@@ -12,8 +12,9 @@ from its run directories <variant>-s<seed> into OUT/:
   self_correction_steps.png
 
 Every number is a mean over held-out sequences per seed; tables and figures give the mean over seeds
-± the standard error over seeds.
-Usage: self_correction_results.py OUT RUNS_DIR"""
+± the standard error over seeds. MODEL names the models in the titles (default: "small model");
+scripts/paper_scale.sh runs this on the paper-scale default's seeds.
+Usage: self_correction_results.py OUT RUNS_DIR [MODEL]"""
 import csv
 import glob
 import math
@@ -66,8 +67,10 @@ def gather(out, runs_dir):
             for r in csv.DictReader(open(os.path.join(d, "agreement.csv"))):
                 agreement.append((variant, seed, r["measure"], r["method"], r["map"], int(r["k"]), float(r["mean"]), float(r["sem"]), int(r["n"])))
     write(os.path.join(out, "self_correction_emergent.csv"), "variant,method,seed,critic_noise,round,error", emergent)
-    write(os.path.join(out, "self_correction_oneshot.csv"), "variant,seed,method,k,mean,sem,n", oneshot)
-    write(os.path.join(out, "self_correction_agreement.csv"), "variant,seed,measure,method,map,k,mean,sem,n", agreement)
+    if oneshot:  # the runs of the paper's task have no separate one-shot evaluation
+        write(os.path.join(out, "self_correction_oneshot.csv"), "variant,seed,method,k,mean,sem,n", oneshot)
+    if agreement:
+        write(os.path.join(out, "self_correction_agreement.csv"), "variant,seed,measure,method,map,k,mean,sem,n", agreement)
     return emergent, oneshot, agreement
 
 
@@ -174,7 +177,7 @@ def summary(out, emergent, oneshot, agreement):
                 c = [curve.get((v, method, q, t)) for t in range(last + 1)]
                 if None in c or last < 4:
                     continue
-                cell = lambda t: "%.3f ± %.3f" % c[t][:2]
+                cell = lambda t: "%.3f" % c[t][0] + ("" if math.isnan(c[t][1]) else " ± %.3f" % c[t][1])
                 lines.append(f"| {v} | {method} | {q:g} | {cell(0)} | {cell(1)} | {cell(4)} | {cell(last)} | "
                              f"{c[4][0] / c[0][0]:.2f} | {c[0][2]} |")
         # The issue's criteria, on the model's mean curve over seeds.
@@ -193,8 +196,19 @@ def summary(out, emergent, oneshot, agreement):
               "| variant | q = 0: round 4 / round 0 ≤ 0.85 | q = 0: never rises | q = 1: round 4 / round 0 ≥ 0.95 | seeds |",
               "|---|---|---|---|---|"] + verdicts
     one = over_seeds(oneshot, lambda r: (r[0], r[2], r[3]), lambda r: r[4])
+    agr = over_seeds(agreement, lambda r: (r[0], r[2], r[3], r[4], r[5]), lambda r: r[6])
+    if oneshot:
+        lines += oneshot_table(oneshot, one)
+    if agreement:
+        lines += agreement_table(agr)
+    with open(os.path.join(out, "self_correction_summary.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return curve, one, agr
+
+
+def oneshot_table(oneshot, one):
     ks = table_ks({r[3] for r in oneshot})
-    lines += ["", "One shot on the paper's task (panel (a), 1024 held-out sequences per seed): error at k, "
+    lines = ["", "One shot on the paper's task (panel (a), 1024 held-out sequences per seed): error at k, "
               "mean ± SE over seeds; 'vs paper' is the difference to the `paper` variant in units of the "
               "two standard errors combined.", "",
               "| variant | method | " + " | ".join(f"k = {k}" for k in ks) + " | vs paper at k = 5 / 10 / 19 |",
@@ -212,8 +226,12 @@ def summary(out, emergent, oneshot, agreement):
                 se = math.hypot(a[1], b[1])
                 z.append("%+.1f" % ((a[0] - b[0]) / se) if se > 0 else "–")
             lines.append(f"| {v} | {method} | {cells} | {' / '.join(z) if v != 'paper' else ''} |")
-    agr = over_seeds(agreement, lambda r: (r[0], r[2], r[3], r[4], r[5]), lambda r: r[6])
-    lines += ["", "Agreement with GD and invariance to increasing reward maps (icalign agree, 1024 sequences per seed), "
+    return lines
+
+
+def agreement_table(agr):
+    ks = table_ks({k[4] for k in agr})
+    lines = ["", "Agreement with GD and invariance to increasing reward maps (icalign agree, 1024 sequences per seed), "
               "mean over seeds:", "", "| variant | measure | method | map | " + " | ".join(f"k = {k}" for k in ks) + " |",
               "|---|---|---|---|" + "---|" * len(ks)]
     # The model of every variant; GD (exactly 1 and 0, by construction of the measures) is left out,
@@ -225,9 +243,7 @@ def summary(out, emergent, oneshot, agreement):
         who = key[0] if key[2] == "model" else "(the construction)"
         lines.append(f"| {who} | {key[1]} | {key[2]} | {key[3] or '–'} | " +
                      " | ".join("%.3f" % (round(agr[(*key, k)][0], 3) + 0.0) if (*key, k) in agr else "–" for k in ks) + " |")
-    with open(os.path.join(out, "self_correction_summary.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return curve, one, agr
+    return lines
 
 
 def band(ax, xs, stats, label, **style):
@@ -237,7 +253,7 @@ def band(ax, xs, stats, label, **style):
     ax.fill_between(xs, [a - b for a, b in zip(m, e)], [a + b for a, b in zip(m, e)], color=l.get_color(), alpha=0.15)
 
 
-def plot_rounds(out, emergent, curve):
+def plot_rounds(out, emergent, curve, model):
     variants = variants_in(emergent)
     base = [v for v in variants if "+explore" not in v]
     sigmas = sorted({v.split("+explore")[1] for v in variants if "+explore" in v}, key=float)
@@ -263,7 +279,7 @@ def plot_rounds(out, emergent, curve):
             ax.grid(alpha=0.3)
         axes[i][0].set_ylabel("1 − cos(answer, y*)")
     axes[0][-1].legend(fontsize=7)
-    fig.suptitle("multi-round self-correction (small model, mean ± SE over seeds)")
+    fig.suptitle(f"multi-round self-correction ({model}, mean ± SE over seeds)")
     fig.tight_layout()
     fig.savefig(os.path.join(out, "self_correction_rounds.png"), dpi=110)
 
@@ -318,14 +334,14 @@ def plot_agreement(out, agr):
     fig.savefig(os.path.join(out, "self_correction_agreement.png"), dpi=110)
 
 
-def main(out, runs_dir):
+def main(out, runs_dir, model="small model"):
     os.makedirs(out, exist_ok=True)
     emergent, oneshot, agreement = gather(out, runs_dir)
     if not emergent:
         print(f"no finished run with a selfcorrect_explore*.csv in {runs_dir}")
         return 1
     curve, one, agr = summary(out, emergent, oneshot, agreement)
-    plot_rounds(out, emergent, curve)
+    plot_rounds(out, emergent, curve, model)
     if one:
         plot_oneshot(out, one)
     if agr:
@@ -336,7 +352,7 @@ def main(out, runs_dir):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         sys.exit(2)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:]))

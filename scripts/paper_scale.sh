@@ -27,10 +27,24 @@ cp "$runs/results.csv" docs/results/paper_scale.csv
 /usr/bin/python3 experiments/plot_panels.py --paper docs/results/paper_scale docs/results/paper_scale.csv
 /usr/bin/python3 experiments/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv
 /usr/bin/python3 experiments/run_times.py docs/results/run_times.csv "$runs"
-# Only a run trained here has weights; one restored from the committed CSV keeps the committed model.
+# The released model is default-s1's config and weights (a default-s1 restored from the committed CSV
+# has no weights until the step below gives it the released ones back).
 if [ -e "$runs/default-s1/done" ] && [ -e "$runs/default-s1/checkpoint/model.safetensors" ]; then
   mkdir -p docs/results/paper_model/checkpoint
   cp "$runs/default-s1/config.yaml" docs/results/paper_model/
   cp "$runs/default-s1/checkpoint/model.safetensors" docs/results/paper_model/checkpoint/
   cp "$runs/default-s1/eval.csv" docs/results/paper_model/eval.csv
 fi
+# Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
+# finished default seed, gathered like docs/self_correction.md's into docs/results/paper_scale/. A
+# default-s1 restored from the committed CSV gets its weights back from the released model.
+s1=$runs/default-s1
+if [ -e "$s1/done" ] && [ ! -e "$s1/checkpoint/model.safetensors" ] && [ -e docs/results/paper_model/config.yaml ]; then
+  mkdir -p "$s1/checkpoint"
+  cp docs/results/paper_model/config.yaml "$s1/"
+  cp docs/results/paper_model/checkpoint/model.safetensors "$s1/checkpoint/"
+fi
+for run in "$runs"/default-s*; do
+  if [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ]; then bash scripts/selfcorrect_loops.sh "$run"; fi
+done
+/usr/bin/python3 experiments/self_correction_results.py docs/results/paper_scale "$runs" "paper-scale model"

@@ -27,10 +27,7 @@ fi
 # The evaluations of one run, each skipped when done (a file is written atomically, so it is whole).
 evaluate() {
   local run=$1
-  for sigma in 0 0.5 1; do
-    [ -e "$run/selfcorrect_explore$sigma.csv" ] || ./build/icalign selfcorrect --run "$run" --sequences 512 \
-      --critic-noise 0 0.5 1 --explore "$sigma" --out "selfcorrect_explore$sigma.csv" >/dev/null 2>>"$run/evaluate.log"
-  done
+  bash scripts/selfcorrect_loops.sh "$run"
   [ -e "$run/eval_line.csv" ] || ./build/icalign eval --run "$run" --responses line --out eval_line.csv >/dev/null 2>>"$run/evaluate.log"
   [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" --sensitivity-sequences 128 >/dev/null 2>>"$run/evaluate.log"
   echo "evaluated $run"
