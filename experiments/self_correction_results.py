@@ -140,7 +140,9 @@ def over_seeds(rows, key, value):
     return {k: mean_sem(v) + (len(v),) for k, v in groups.items()}
 
 
-ORDER = ["paper", "spread", "onpolicy", "spread_onpolicy", "onpolicy_explore"]
+# The study's variants (the paper's reference first), then the paper-scale runs (scripts/paper_scale.sh).
+ORDER = ["paper", "spread", "onpolicy", "spread_onpolicy", "onpolicy_explore",
+         "default", "depth5", "depth10", "depth15", "heads1", "heads4", "heads6"]
 
 
 def variant_key(name):
@@ -155,7 +157,7 @@ def variants_in(emergent):
 
 def color(variant):
     base = variant.split("+")[0]
-    return "C%d" % (ORDER.index(base) if base in ORDER else len(ORDER))
+    return "C%d" % ((ORDER.index(base) if base in ORDER else len(ORDER)) % 10)
 
 
 def table_ks(available):
@@ -278,7 +280,7 @@ def plot_rounds(out, emergent, curve, model):
             ax.set_xlabel("round")
             ax.grid(alpha=0.3)
         axes[i][0].set_ylabel("1 − cos(answer, y*)")
-    axes[0][-1].legend(fontsize=7)
+    axes[0][0].legend(fontsize=7)  # the σ = 0 column has every model
     fig.suptitle(f"multi-round self-correction ({model}, mean ± SE over seeds)")
     fig.tight_layout()
     fig.savefig(os.path.join(out, "self_correction_rounds.png"), dpi=110)

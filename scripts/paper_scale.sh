@@ -36,15 +36,21 @@ if [ -e "$runs/default-s1/done" ] && [ -e "$runs/default-s1/checkpoint/model.saf
   cp "$runs/default-s1/eval.csv" docs/results/paper_model/eval.csv
 fi
 # Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
-# finished default seed, gathered like docs/self_correction.md's into docs/results/paper_scale/. A
-# default-s1 restored from the committed CSV gets its weights back from the released model.
+# finished default seed, with and without exploration, and on the depth and heads runs without (does it
+# depend on size?), gathered like docs/self_correction.md's into docs/results/paper_scale/. The unmasked
+# ablations are left out: their answer at every position sees the whole context. A default-s1 restored
+# from the committed CSV gets its weights back from the released model.
 s1=$runs/default-s1
 if [ -e "$s1/done" ] && [ ! -e "$s1/checkpoint/model.safetensors" ] && [ -e docs/results/paper_model/config.yaml ]; then
   mkdir -p "$s1/checkpoint"
   cp docs/results/paper_model/config.yaml "$s1/"
   cp docs/results/paper_model/checkpoint/model.safetensors "$s1/checkpoint/"
 fi
-for run in "$runs"/default-s*; do
-  if [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ]; then bash scripts/selfcorrect_loops.sh "$run"; fi
+for run in "$runs"/*-s*; do
+  [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ] || continue
+  case $(basename "$run") in
+    default-*) bash scripts/selfcorrect_loops.sh "$run" ;;
+    depth*|heads*) bash scripts/selfcorrect_loops.sh "$run" 0 ;;
+  esac
 done
 /usr/bin/python3 experiments/self_correction_results.py docs/results/paper_scale "$runs" "paper-scale model"
