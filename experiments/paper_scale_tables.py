@@ -8,8 +8,11 @@ Two kinds of comparison, kept apart because their error bars mean different thin
   the standard error over those sequences, i.e. how sure the number is *for that model*.
 - The default has several seeds. Its table gives each seed and the mean ± standard error over seeds,
   which is how much a retrained model moves: the yardstick for the one-seed differences above.
-Usage: paper_scale_tables.py OUT_DIR paper_scale.csv"""
+With --into DOC, the tables also replace the text between DOC's lines `<!-- paper_scale_tables -->` and
+`<!-- /paper_scale_tables -->` (docs/results.md), so the page quotes what the CSV holds.
+Usage: paper_scale_tables.py OUT_DIR paper_scale.csv [--into DOC]"""
 import csv
+import io
 import os
 import sys
 
@@ -55,55 +58,78 @@ def over_seeds(data, run, noise, method):
     return dict(zip(ks, zip(mean, sem))), n
 
 
-def main(out, path):
+def main(out, path, into=None):
     rows, data = load_rows(path), plot_panels.load([path])
+    os.makedirs(out, exist_ok=True)
+    text = io.StringIO()
+    write_tables(text, rows, data)
+    with open(os.path.join(out, "tables.md"), "w") as f:
+        f.write(text.getvalue())
+    print(os.path.join(out, "tables.md"))
+    if into:
+        splice(into, text.getvalue())
+
+
+def write_tables(f, rows, data):
     seeds = sorted({sd for (r, sd, *_) in rows if r == "default"})
     one = lambda run, method="model", noise=OWN: per_seed(rows, run, noise, method, 1)  # noqa: E731
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "tables.md"), "w") as f:
-        f.write("Written by experiments/paper_scale_tables.py from docs/results/paper_scale.csv. Error "
-                "1 − cos(answer, y*) on 1024 held-out sequences.\n\n")
+    f.write("Written by experiments/paper_scale_tables.py from docs/results/paper_scale.csv. Error "
+            "1 − cos(answer, y*) on 1024 held-out sequences.\n\n")
 
-        f.write(f"**(a), (b): the default (20 layers, 96 dims, 3 heads), mean ± SE over its "
-                f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}** (" + ", ".join(map(str, seeds)) + "), by reward noise p at evaluation:\n\n")
-        lines = []
-        for noise in (OWN, 0.25, 0.5, 0.75, 1.0):
-            p = "0" if noise == OWN else f"{noise:g}"
-            for method in ("model", "gd"):
-                curve, n = over_seeds(data, "default", noise, method)
-                lines.append((f"p = {p}, {method} (n = {n})", curve))
-        for method in ("mean_response", "reward_weighted", "best_response"):
-            curve, n = over_seeds(data, "default", OWN, method)
-            lines.append((f"p = 0, {method} (n = {n})", curve))
-        table(f, "reward noise, method", lines)
+    f.write(f"**(a), (b): the default (20 layers, 96 dims, 3 heads), mean ± SE over its "
+            f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}** (" + ", ".join(map(str, seeds)) + "), by reward noise p at evaluation:\n\n")
+    lines = []
+    for noise in (OWN, 0.25, 0.5, 0.75, 1.0):
+        p = "0" if noise == OWN else f"{noise:g}"
+        for method in ("model", "gd"):
+            curve, n = over_seeds(data, "default", noise, method)
+            lines.append((f"p = {p}, {method} (n = {n})", curve))
+    for method in ("mean_response", "reward_weighted", "best_response"):
+        curve, n = over_seeds(data, "default", OWN, method)
+        lines.append((f"p = 0, {method} (n = {n})", curve))
+    table(f, "reward noise, method", lines)
 
-        f.write("**The default, seed by seed** (± over each seed's own held-out sequences), against GD on the "
-                "same sequences: how much a retrained model moves.\n\n")
-        lines = []
-        for sd in seeds:
-            lines += [(f"seed {sd}, model", per_seed(rows, "default", OWN, "model", sd)),
-                      (f"seed {sd}, GD", per_seed(rows, "default", OWN, "gd", sd))]
-        table(f, "seed", lines)
+    f.write("**The default, seed by seed** (± over each seed's own held-out sequences), against GD on the "
+            "same sequences: how much a retrained model moves.\n\n")
+    lines = []
+    for sd in seeds:
+        lines += [(f"seed {sd}, model", per_seed(rows, "default", OWN, "model", sd)),
+                  (f"seed {sd}, GD", per_seed(rows, "default", OWN, "gd", sd))]
+    table(f, "seed", lines)
 
-        f.write("**(c) depth, seed 1** (all on the same held-out sequences):\n\n")
-        table(f, "run", [("5 layers", one("depth5")), ("10 layers", one("depth10")), ("15 layers", one("depth15")),
-                         ("20 layers (`default`)", one("default")), ("GD", one("default", "gd"))])
+    f.write("**(c) depth, seed 1** (all on the same held-out sequences):\n\n")
+    table(f, "run", [("5 layers", one("depth5")), ("10 layers", one("depth10")), ("15 layers", one("depth15")),
+                     ("20 layers (`default`)", one("default")), ("GD", one("default", "gd"))])
 
-        f.write("**(e) heads at 32 dims per head, seed 1** (1 head is a 32-dim model, 3 heads the default):\n\n")
-        table(f, "run", [("1 head (32 dims)", one("heads1")), ("3 heads (`default`, 96 dims)", one("default")),
-                         ("4 heads (128 dims)", one("heads4")), ("6 heads (192 dims)", one("heads6")),
-                         ("GD", one("default", "gd"))])
+    f.write("**(e) heads at 32 dims per head, seed 1** (1 head is a 32-dim model, 3 heads the default):\n\n")
+    table(f, "run", [("1 head (32 dims)", one("heads1")), ("3 heads (`default`, 96 dims)", one("default")),
+                     ("4 heads (128 dims)", one("heads4")), ("6 heads (192 dims)", one("heads6")),
+                     ("GD", one("default", "gd"))])
 
-        f.write("**(d), (f) the official ablations, seed 1** (unmasked, so every position sees all the "
-                "triplets and the curve is flat):\n\n")
-        table(f, "run", [("linear attention, unmasked (`linear`)", one("linear")),
-                         ("no FFN, unmasked (`noffn`)", one("noffn")),
-                         ("with FFN, softmax, causal (`default`)", one("default")),
-                         ("mean of the responses seen", one("default", "mean_response"))])
-    print(os.path.join(out, "tables.md"))
+    f.write("**(d), (f) the official ablations, seed 1** (unmasked, so every position sees all the "
+            "triplets and the curve is flat):\n\n")
+    table(f, "run", [("linear attention, unmasked (`linear`)", one("linear")),
+                     ("no FFN, unmasked (`noffn`)", one("noffn")),
+                     ("with FFN, softmax, causal (`default`)", one("default")),
+                     ("mean of the responses seen", one("default", "mean_response"))])
+
+
+def splice(doc, tables):
+    """Replace what stands between the markers in doc with tables, atomically"""
+    begin, end = "<!-- paper_scale_tables -->\n", "<!-- /paper_scale_tables -->\n"
+    text = open(doc).read()
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        sys.exit(f"{doc}: needs one line '{begin.strip()}' and, after it, one line '{end.strip()}'")
+    head, rest = text.split(begin)
+    text = head + begin + tables + rest[rest.index(end):]
+    with open(doc + ".new", "w") as f:
+        f.write(text)
+    os.replace(doc + ".new", doc)
+    print(doc)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    if len(args) not in (2, 4) or (len(args) == 4 and args[2] != "--into"):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(args[0], args[1], args[3] if len(args) == 4 else None)

@@ -6,8 +6,8 @@
 # The runs live in ~/icalign-runs/paper_scale (the grid's out; RUNS_DIR=... to move them), outside the
 # checkout, because the whole grid takes days on 2 cores; every call continues where the last one
 # stopped, and runs whose results are already committed are restored, not retrained
-# (experiments/restore_runs.py). The tables docs/results.md quotes go to
-# docs/results/paper_scale/tables.md, the runs' training times to docs/results/run_times.csv.
+# (experiments/restore_runs.py). The tables go to docs/results/paper_scale/tables.md and into
+# docs/results.md (between its paper_scale_tables markers), the training times to docs/results/run_times.csv.
 # Arguments go to `icalign sweep` (e.g. --shard 0/2, --only depth5, --set training.threads=2).
 # --collect skips training and only gathers what is finished.
 set -euo pipefail
@@ -25,7 +25,7 @@ fi
 [ -e "$runs/results.csv" ] || { echo "no finished run in $runs yet"; exit 0; }
 cp "$runs/results.csv" docs/results/paper_scale.csv
 /usr/bin/python3 experiments/plot_panels.py --paper docs/results/paper_scale docs/results/paper_scale.csv
-/usr/bin/python3 experiments/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv
+/usr/bin/python3 experiments/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv --into docs/results.md
 /usr/bin/python3 experiments/run_times.py docs/results/run_times.csv "$runs"
 # The released model is default-s1's config and weights (a default-s1 restored from the committed CSV
 # has no weights until the step below gives it the released ones back).
