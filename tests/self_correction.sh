@@ -51,4 +51,13 @@ grep -q '^onpolicy,1,2,loop_q0_round4_over_round0,' "$work/out/self_correction_s
 for f in self_correction_steps.png self_correction_rounds.png self_correction_oneshot.png self_correction_agreement.png self_correction_summary.md; do
   [ -s "$work/out/$f" ] || fail "the gatherer wrote no $f"
 done
+# The paper-scale gather (scripts/paper_scale.sh): a run with the loop alone, one seed. No one-shot or
+# agreement files and no empty tables for them; a single seed's curve has no ± (there is no spread).
+mkdir -p "$work/ps/default-s1" && touch "$work/ps/default-s1/done"
+cp "$runs/onpolicy-s1/selfcorrect_explore1_step-000002.csv" "$work/ps/default-s1/selfcorrect_explore0.csv"  # 4 rounds
+/usr/bin/python3 "$repo/experiments/self_correction_results.py" "$work/psout" "$work/ps" "paper-scale models" >"$work/gather.log" 2>&1 ||
+  fail "gather the loop alone: $(tail -3 "$work/gather.log")"
+grep -q '^| default | model | 0 | [0-9.]* | ' "$work/psout/self_correction_summary.md" || fail "no model row: $(cat "$work/psout/self_correction_summary.md")"
+grep -q 'nan\|One shot\|Agreement' "$work/psout/self_correction_summary.md" && fail "a nan or an empty table in: $(cat "$work/psout/self_correction_summary.md")"
+[ -e "$work/psout/self_correction_oneshot.csv" ] || [ -e "$work/psout/self_correction_agreement.csv" ] && fail "empty one-shot or agreement CSVs"
 echo "self-correction study: ok"

@@ -88,13 +88,4 @@ python3 "$(dirname "$0")/../experiments/restore_runs.py" "$work/committed.csv" "
 cmp -s "$work/committed.csv" "$work/newmachine/results.csv" || fail "results.csv after restore differs from the committed one"
 "$icalign" sweep --grid "$work/seeds.yaml" --only d >"$work/log8" 2>&1 && fail "--only d was accepted"
 grep -q "names no run (runs: a, b, c" "$work/log8" || fail "--only d: $(cat "$work/log8")"
-# run_times.py: a resumed run's clock restarts at 0, so its time is the sum of the segments; a run with no
-# log (restored, as above) keeps the row the CSV already has.
-mkdir -p "$work/times/r-s1" "$work/times/q-s1" && touch "$work/times/r-s1/done" "$work/times/q-s1/done"
-printf '%s\n' '{"step":10,"elapsed_s":10}' '{"step":20,"elapsed_s":20}' '{"step":20,"held_out_error":0.5}' \
-  '{"step":30,"elapsed_s":4}' '{"step":40,"elapsed_s":8.5}' >"$work/times/r-s1/log.jsonl"
-printf 'grid,run,steps,train_seconds\ntimes,q-s1,3000,99.0\ntimes,r-s1,1,1.0\n' >"$work/times.csv"
-python3 "$(dirname "$0")/../experiments/run_times.py" "$work/times.csv" "$work/times" >/dev/null || fail "run_times.py failed"
-[ "$(tr '\n' ' ' <"$work/times.csv")" = "grid,run,steps,train_seconds times,q-s1,3000,99.0 times,r-s1,40,28.5 " ] ||
-  fail "run_times.py wrote: $(cat "$work/times.csv")"
 echo "sweep: ok"

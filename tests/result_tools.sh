@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The scripts between the runs and docs/results.md: run_times.py (training time per run) and
+# paper_scale_tables.py (the paper-scale tables, spliced into the page). Checked against numbers worked
+# out by hand from small inputs.
+set -uo pipefail
+repo=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAILED: $*"; exit 1; }
+py() { /usr/bin/python3 "$repo/experiments/$1" "${@:2}"; }
+
+# run_times.py: a resumed run's clock restarts at 0, so its time is the sum of the segments; a run with no
+# log (one restored from committed results) keeps the row the CSV already has.
+mkdir -p "$work/times/r-s1" "$work/times/q-s1" && touch "$work/times/r-s1/done" "$work/times/q-s1/done"
+printf '%s\n' '{"step":10,"elapsed_s":10}' '{"step":20,"elapsed_s":20}' '{"step":20,"held_out_error":0.5}' \
+  '{"step":30,"elapsed_s":4}' '{"step":40,"elapsed_s":8.5}' >"$work/times/r-s1/log.jsonl"
+printf 'grid,run,steps,train_seconds\ntimes,q-s1,3000,99.0\ntimes,r-s1,1,1.0\n' >"$work/times.csv"
+py run_times.py "$work/times.csv" "$work/times" >/dev/null || fail "run_times.py failed"
+[ "$(tr '\n' ' ' <"$work/times.csv")" = "grid,run,steps,train_seconds times,q-s1,3000,99.0 times,r-s1,40,28.5 " ] ||
+  fail "run_times.py wrote: $(cat "$work/times.csv")"
+
+# paper_scale_tables.py: two seeds of the default (0.2 and 0.4 at k = 2: mean 0.300, SE over seeds
+# sqrt(((0.1)² + (0.1)²) / 1 / 2) = 0.100), one of depth5 (its own SE, 0.010).
+{
+  echo "run,seed,noise,method,k,mean,sem,n"
+  echo "default,1,-1,model,2,0.2,0.05,1024"
+  echo "default,2,-1,model,2,0.4,0.05,1024"
+  echo "default,1,-1,gd,2,0.3,0.02,1024"
+  echo "depth5,1,-1,model,2,0.6,0.01,1024"
+} >"$work/ps.csv"
+printf 'before\n<!-- paper_scale_tables -->\nold tables\n<!-- /paper_scale_tables -->\nafter\n' >"$work/doc.md"
+py paper_scale_tables.py "$work/out" "$work/ps.csv" --into "$work/doc.md" >"$work/log" 2>&1 || fail "paper_scale_tables.py: $(cat "$work/log")"
+grep -q '^| p = 0, model (n = 2) | 0.300 ± 0.100 | ' "$work/out/tables.md" || fail "mean over seeds: $(cat "$work/out/tables.md")"
+grep -q '^| 5 layers | 0.600 ± 0.010 | ' "$work/out/tables.md" || fail "depth5, seed 1: $(cat "$work/out/tables.md")"
+grep -q '^| 10 layers' "$work/out/tables.md" && fail "a row for a run that has not finished"
+[ "$(head -2 "$work/doc.md" | tr '\n' ' ')" = "before <!-- paper_scale_tables --> " ] && [ "$(tail -2 "$work/doc.md" | tr '\n' ' ')" = "<!-- /paper_scale_tables --> after " ] ||
+  fail "the text around the markers changed: $(cat "$work/doc.md")"
+grep -q 'old tables' "$work/doc.md" && fail "the old tables stayed"
+cmp -s <(sed -n '3,$p' "$work/doc.md" | head -n -2) "$work/out/tables.md" || fail "the page's tables differ from tables.md"
+# A page without the markers is refused and left as it was.
+printf 'no markers\n' >"$work/plain.md"
+py paper_scale_tables.py "$work/out" "$work/ps.csv" --into "$work/plain.md" >"$work/log" 2>&1 && fail "a page without markers was accepted"
+grep -q 'needs one line' "$work/log" || fail "the refusal does not say why: $(cat "$work/log")"
+[ "$(cat "$work/plain.md")" = "no markers" ] || fail "the refused page changed"
+echo "result tools: ok"
