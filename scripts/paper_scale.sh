@@ -36,8 +36,8 @@ if [ -e "$runs/default-s1/done" ] && [ -e "$runs/default-s1/checkpoint/model.saf
   cp "$runs/default-s1/eval.csv" docs/results/paper_model/eval.csv
 fi
 # Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
-# finished default seed, with and without exploration, and on the depth and heads runs without (does it
-# depend on size?), gathered like docs/self_correction.md's into docs/results/paper_scale/. The unmasked
+# finished default seed, with and without exploration, with the agreement with GD (icalign agree), and on
+# the depth and heads runs without exploration (does it depend on size?), gathered like docs/self_correction.md's into docs/results/paper_scale/. The unmasked
 # ablations are left out: their answer at every position sees the whole context. A default-s1 restored
 # from the committed CSV gets its weights back from the released model.
 s1=$runs/default-s1
@@ -49,7 +49,10 @@ fi
 for run in "$runs"/*-s*; do
   [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ] || continue
   case $(basename "$run") in
-    default-*) bash scripts/selfcorrect_loops.sh "$run" ;;
+    default-*)
+      bash scripts/selfcorrect_loops.sh "$run"
+      [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" --sensitivity-sequences 128 >/dev/null 2>>"$run/evaluate.log"
+      ;;
     depth*|heads*) bash scripts/selfcorrect_loops.sh "$run" 0 ;;
   esac
 done
