@@ -56,4 +56,6 @@ for run in "$runs"/*-s*; do
     depth*|heads*) bash scripts/selfcorrect_loops.sh "$run" 0 ;;
   esac
 done
-/usr/bin/python3 experiments/self_correction_results.py docs/results/paper_scale "$runs" "paper-scale model"
+/usr/bin/python3 experiments/self_correction_results.py docs/results/paper_scale "$runs" "paper-scale models"
+/usr/bin/python3 experiments/plot_self_correction_scale.py docs/results/paper_scale/self_correction_by_size.png \
+  docs/results/self_correction_emergent.csv docs/results/paper_scale/self_correction_emergent.csv
