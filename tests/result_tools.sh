@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The scripts between the runs and docs/results.md: run_times.py (training time per run) and
-# paper_scale_tables.py (the paper-scale tables, spliced into the page). Checked against numbers worked
-# out by hand from small inputs.
+# paper_scale_tables.py (the paper-scale tables, spliced into the page), checked against numbers worked
+# out by hand from small inputs; and that the by-size figure draws.
 set -uo pipefail
 repo=$1
 work=$(mktemp -d)
@@ -42,4 +42,8 @@ printf 'no markers\n' >"$work/plain.md"
 py paper_scale_tables.py "$work/out" "$work/ps.csv" --into "$work/plain.md" >"$work/log" 2>&1 && fail "a page without markers was accepted"
 grep -q 'needs one line' "$work/log" || fail "the refusal does not say why: $(cat "$work/log")"
 [ "$(cat "$work/plain.md")" = "no markers" ] || fail "the refused page changed"
+# The by-size figure draws from the committed curves of both scales.
+py plot_self_correction_scale.py "$work/by_size.png" "$repo/docs/results/self_correction_emergent.csv" \
+  "$repo/docs/results/paper_scale/self_correction_emergent.csv" >"$work/log" 2>&1 || fail "plot_self_correction_scale.py: $(cat "$work/log")"
+[ -s "$work/by_size.png" ] || fail "plot_self_correction_scale.py wrote no figure"
 echo "result tools: ok"
