@@ -13,7 +13,7 @@ from its run directories <variant>-s<seed> into OUT/:
 
 Every number is a mean over held-out sequences per seed; tables and figures give the mean over seeds
 ± the standard error over seeds. MODEL names the models in the titles (default: "small model");
-scripts/paper_scale.sh runs this on the paper-scale default's seeds.
+scripts/paper_scale.sh runs this on the paper-scale runs' loops.
 Usage: self_correction_results.py OUT RUNS_DIR [MODEL]"""
 import csv
 import glob

@@ -36,16 +36,19 @@ if [ -e "$runs/default-s1/done" ] && [ -e "$runs/default-s1/checkpoint/model.saf
   cp "$runs/default-s1/eval.csv" docs/results/paper_model/eval.csv
 fi
 # Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
-# finished default seed, with and without exploration, with the agreement with GD (icalign agree), and on
-# the depth and heads runs without exploration (does it depend on size?), gathered like docs/self_correction.md's into docs/results/paper_scale/. The unmasked
-# ablations are left out: their answer at every position sees the whole context. A default-s1 restored
-# from the committed CSV gets its weights back from the released model.
+# finished default seed, with and without exploration, and icalign agree (how close to GD); on the depth
+# and heads runs the loop without exploration (does it depend on size?). The unmasked ablations are left
+# out: their answer at every position sees the whole context. A default-s1 restored from the committed
+# CSV gets its weights back from the released model; other restored runs have no weights.
 s1=$runs/default-s1
 if [ -e "$s1/done" ] && [ ! -e "$s1/checkpoint/model.safetensors" ] && [ -e docs/results/paper_model/config.yaml ]; then
   mkdir -p "$s1/checkpoint"
   cp docs/results/paper_model/config.yaml "$s1/"
   cp docs/results/paper_model/checkpoint/model.safetensors "$s1/checkpoint/"
 fi
+# Each run's loop and agreement CSVs are committed in docs/results/paper_scale/loops/RUN/, and gathered
+# from there, so a new machine (whose restored runs cannot be re-evaluated) gathers the same curves.
+loops=docs/results/paper_scale/loops
 for run in "$runs"/*-s*; do
   [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ] || continue
   case $(basename "$run") in
@@ -54,8 +57,12 @@ for run in "$runs"/*-s*; do
       [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" --sensitivity-sequences 128 >/dev/null 2>>"$run/evaluate.log"
       ;;
     depth*|heads*) bash scripts/selfcorrect_loops.sh "$run" 0 ;;
+    *) continue ;;
   esac
+  mkdir -p "$loops/$(basename "$run")"
+  cp "$run"/done "$run"/selfcorrect_explore*.csv "$loops/$(basename "$run")/"
+  if [ -e "$run/agreement.csv" ]; then cp "$run/agreement.csv" "$loops/$(basename "$run")/"; fi
 done
-/usr/bin/python3 experiments/self_correction_results.py docs/results/paper_scale "$runs" "paper-scale models"
+/usr/bin/python3 experiments/self_correction_results.py docs/results/paper_scale "$loops" "paper-scale models"
 /usr/bin/python3 experiments/plot_self_correction_scale.py docs/results/paper_scale/self_correction_by_size.png \
   docs/results/self_correction_emergent.csv docs/results/paper_scale/self_correction_emergent.csv
