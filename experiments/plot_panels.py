@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The paper's six synthetic panels from `icalign sweep` results (experiments/grids/panels*.yaml):
 error 1 - cos(answer, y*) against the number of in-context examples k, mean ± standard error over
-seeds (each seed's value is its mean over the held-out sequences; with a single seed, the standard
-error over its held-out sequences instead). Writes OUT/panel_a.png .. panel_f.png
+seeds (each seed's value is its mean over the held-out sequences; with a single seed, and for GD and
+the baselines, which are the same in every seed, the standard error over the held-out sequences instead). Writes OUT/panel_a.png .. panel_f.png
 and OUT/summary.md (the numbers docs/results.md quotes).
 The same script draws OUT/panel_reward_use.png from experiments/grids/reward_use.yaml's runs.
 With --paper, the runs are those of experiments/grids/paper_scale.yaml (20 layers, 96 dims; depth
@@ -34,14 +34,17 @@ def load(paths):
 
 
 def stats(per_k):
-    """ks, mean over seeds, standard error over seeds (over the sequences when there is one seed), seeds"""
+    """ks, mean over seeds, standard error over seeds, seeds. Where the seeds cannot differ (one seed, or
+    GD and the baselines, which do not depend on the trained model and see the same sequences in every
+    seed), the standard error over the held-out sequences instead."""
     ks = sorted(per_k)
     mean, sem = [], []
     for k in ks:
         values = [v for v, _ in per_k[k]]
         m, n = sum(values) / len(values), len(values)
         mean.append(m)
-        sem.append(math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1) / n) if n > 1 else per_k[k][0][1])
+        same = max(values) == min(values)
+        sem.append(per_k[k][0][1] if n == 1 or same else math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1) / n))
     return ks, mean, sem, min(len(per_k[k]) for k in ks)
 
 
@@ -124,7 +127,8 @@ def main(out, paths, scale=SMALL):
 
     # summary.md: every (run, noise, method) at a few k, mean ± SE over seeds (over sequences for one seed)
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write("Mean ± standard error over seeds; where seeds = 1, over that seed's held-out sequences.\n\n")
+        f.write("Mean ± standard error over seeds; where seeds = 1, and for GD and the baselines (the same in every "
+                "seed), over the held-out sequences.\n\n")
         f.write("| run | reward noise | method | seeds | " + " | ".join(f"k={k}" for k in KS_TABLE) + " |\n")
         f.write("|---|---|---|---|" + "---|" * len(KS_TABLE) + "\n")
         for (run, noise, method) in sorted(data):
