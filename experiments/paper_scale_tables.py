@@ -83,9 +83,9 @@ def write_tables(f, rows, data):
     for noise in (OWN, 0.25, 0.5, 0.75, 1.0):
         p = "0" if noise == OWN else f"{noise:g}"
         curve, n = over_seeds(data, "default", noise, "model")
-        lines += [(f"p = {p}, model (n = {n})", curve), (f"p = {p}, GD", one("default", "gd", noise))]
+        lines += [(f"p = {p}, model (n = {n})", curve), (f"p = {p}, GD", over_seeds(data, "default", noise, "gd")[0])]
     for method in ("mean_response", "reward_weighted", "best_response"):
-        lines.append((f"p = 0, {method}", one("default", method)))
+        lines.append((f"p = 0, {method}", over_seeds(data, "default", OWN, method)[0]))
     table(f, "reward noise, method", lines)
 
     f.write("**The default, seed by seed** (± over the held-out sequences): how much a retrained model moves.\n\n")
