@@ -127,7 +127,6 @@ void transpose(const T* B, std::size_t ldb, std::size_t N, std::size_t K, T* out
 template void transpose<float>(const float*, std::size_t, std::size_t, std::size_t, float*);
 template void transpose<double>(const double*, std::size_t, std::size_t, std::size_t, double*);
 
-
 // A weight gradient (a small C, K = all B·T rows) in parallel: K is cut into fixed chunks, each
 // chunk's product goes to its own buffer, and the buffers are added in chunk order. Cutting rows or
 // columns instead would pack the long operands once per tile: for the q,k,v projection's gradient
