@@ -4,7 +4,7 @@ panel, written to OUT/tables.md.
 
 Every run and seed is evaluated on the same 1024 held-out sequences (icalign eval's fixed seed), so
 every table compares like for like. Two kinds of error bar, kept apart because they mean different things:
-- over the sequences (the seed-1 tables of the depth, heads and ablation runs, and GD and the baselines,
+- over the sequences (the per-seed tables of the depth, heads and ablation runs, and GD and the baselines,
   which do not depend on the trained model): how sure the number is *for that model*;
 - over the default's seeds (its model rows): how much a retrained model moves, the yardstick for the
   one-seed differences.
@@ -73,6 +73,13 @@ def main(out, path, into=None):
 def write_tables(f, rows, data):
     seeds = sorted({sd for (r, sd, *_) in rows if r == "default"})
     one = lambda run, method="model", noise=OWN: per_seed(rows, run, noise, method, 1)  # noqa: E731
+
+    def each_seed(label, run):
+        """one row per finished seed of run, labelled with the seed once there is more than one"""
+        run_seeds = sorted({sd for (r, sd, p, me, _) in rows if (r, p, me) == (run, OWN, "model")})
+        if len(run_seeds) <= 1:
+            return [(label, one(run))]
+        return [(f"{label}, seed {sd}", per_seed(rows, run, OWN, "model", sd)) for sd in run_seeds]
     f.write("Written by experiments/paper_scale_tables.py from docs/results/paper_scale.csv. Error "
             "1 − cos(answer, y*) on 1024 held-out sequences.\n\n")
 
@@ -92,14 +99,16 @@ def write_tables(f, rows, data):
     table(f, "seed", [(f"seed {sd}", per_seed(rows, "default", OWN, "model", sd)) for sd in seeds]
           + [("GD", one("default", "gd"))])
 
-    f.write("**(c) depth, seed 1** (all on the same held-out sequences):\n\n")
-    table(f, "run", [("5 layers", one("depth5")), ("10 layers", one("depth10")), ("15 layers", one("depth15")),
-                     ("20 layers (`default`)", one("default")), ("GD", one("default", "gd"))])
+    f.write("**(c) depth, every finished seed** (all on the same held-out sequences; the default's seed 1, "
+            "its others above):\n\n")
+    table(f, "run", each_seed("5 layers", "depth5") + each_seed("10 layers", "depth10")
+          + each_seed("15 layers", "depth15") + [("20 layers (`default`)", one("default")), ("GD", one("default", "gd"))])
 
-    f.write("**(e) heads at 32 dims per head, seed 1** (1 head is a 32-dim model, 3 heads the default):\n\n")
-    table(f, "run", [("1 head (32 dims)", one("heads1")), ("3 heads (`default`, 96 dims)", one("default")),
-                     ("4 heads (128 dims)", one("heads4")), ("6 heads (192 dims)", one("heads6")),
-                     ("GD", one("default", "gd"))])
+    f.write("**(e) heads at 32 dims per head, every finished seed** (1 head is a 32-dim model, 3 heads the "
+            "default's seed 1):\n\n")
+    table(f, "run", each_seed("1 head (32 dims)", "heads1") + [("3 heads (`default`, 96 dims)", one("default"))]
+          + each_seed("4 heads (128 dims)", "heads4") + each_seed("6 heads (192 dims)", "heads6")
+          + [("GD", one("default", "gd"))])
 
     f.write("**(d), (f) the official ablations, seed 1** (unmasked, so every position sees all the "
             "triplets and the curve is flat):\n\n")

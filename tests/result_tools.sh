@@ -20,18 +20,22 @@ py run_times.py "$work/times.csv" "$work/times" >/dev/null || fail "run_times.py
   fail "run_times.py wrote: $(cat "$work/times.csv")"
 
 # paper_scale_tables.py: two seeds of the default (0.2 and 0.4 at k = 2: mean 0.300, SE over seeds
-# sqrt(((0.1)² + (0.1)²) / 1 / 2) = 0.100), one of depth5 (its own SE, 0.010).
+# sqrt(((0.1)² + (0.1)²) / 1 / 2) = 0.100), one of depth5 (its own SE, 0.010), two of depth15 (a row each).
 {
   echo "run,seed,noise,method,k,mean,sem,n"
   echo "default,1,-1,model,2,0.2,0.05,1024"
   echo "default,2,-1,model,2,0.4,0.05,1024"
   echo "default,1,-1,gd,2,0.3,0.02,1024"
   echo "depth5,1,-1,model,2,0.6,0.01,1024"
+  echo "depth15,1,-1,model,2,0.5,0.01,1024"
+  echo "depth15,2,-1,model,2,0.7,0.02,1024"
 } >"$work/ps.csv"
 printf 'before\n<!-- paper_scale_tables -->\nold tables\n<!-- /paper_scale_tables -->\nafter\n' >"$work/doc.md"
 py paper_scale_tables.py "$work/out" "$work/ps.csv" --into "$work/doc.md" >"$work/log" 2>&1 || fail "paper_scale_tables.py: $(cat "$work/log")"
 grep -q '^| p = 0, model (n = 2) | 0.300 ± 0.100 | ' "$work/out/tables.md" || fail "mean over seeds: $(cat "$work/out/tables.md")"
 grep -q '^| 5 layers | 0.600 ± 0.010 | ' "$work/out/tables.md" || fail "depth5, seed 1: $(cat "$work/out/tables.md")"
+grep -q '^| 15 layers, seed 1 | 0.500 ± 0.010 | ' "$work/out/tables.md" && grep -q '^| 15 layers, seed 2 | 0.700 ± 0.020 | ' "$work/out/tables.md" ||
+  fail "depth15, one row per seed: $(cat "$work/out/tables.md")"
 grep -q '^| 10 layers' "$work/out/tables.md" && fail "a row for a run that has not finished"
 [ "$(head -2 "$work/doc.md" | tr '\n' ' ')" = "before <!-- paper_scale_tables --> " ] && [ "$(tail -2 "$work/doc.md" | tr '\n' ' ')" = "<!-- /paper_scale_tables --> after " ] ||
   fail "the text around the markers changed: $(cat "$work/doc.md")"
