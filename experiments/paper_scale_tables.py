@@ -80,6 +80,7 @@ def write_tables(f, rows, data):
         if len(run_seeds) <= 1:
             return [(label, one(run))]
         return [(f"{label}, seed {sd}", per_seed(rows, run, OWN, "model", sd)) for sd in run_seeds]
+
     f.write("Written by experiments/paper_scale_tables.py from docs/results/paper_scale.csv. Error "
             "1 − cos(answer, y*) on 1024 held-out sequences.\n\n")
 
