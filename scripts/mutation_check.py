@@ -103,10 +103,6 @@ def copy_tree(dst):
             continue  # deleted in the work tree
         os.makedirs(os.path.dirname(os.path.join(dst, f)), exist_ok=True)
         shutil.copy2(src, os.path.join(dst, f))
-    # tests refer to ../shared (the PyTorch reference) beside the checkout
-    shared = os.path.join(os.path.dirname(ROOT), "shared")
-    if os.path.isdir(shared) and not os.path.exists(os.path.join(os.path.dirname(dst), "shared")):
-        os.symlink(shared, os.path.join(os.path.dirname(dst), "shared"))
 
 
 def main():

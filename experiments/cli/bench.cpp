@@ -1,5 +1,5 @@
-// icalign bench: the training step of the paper's workload (configs A, B, C of
-// ../shared/reference/icalign_torch.py), timed phase by phase, next to PyTorch on the same config in
+// icalign bench: the training step of the paper's workload (configs A, B, C, the same as the
+// PyTorch oracle's: python/icalign_torch/__main__.py), timed phase by phase, next to PyTorch on the same config in
 // the same invocation, OpenBLAS's own threaded sgemm, and the machine's fp32 peak (the step's floor).
 #include <sys/resource.h>
 
@@ -110,7 +110,7 @@ double sgemm_gflops(const Workload& w, int threads) {
   return 2.0 * static_cast<double>(M * N * K) / median(t) * 1e-9;
 }
 
-// PyTorch's bench mode on the same config, with its best threading (reference/README.md): median
+// PyTorch's bench mode on the same config, with its best threading (docs/performance.md): median
 // s/step for training and forward only, and its peak RSS. Empty when PyTorch is missing.
 struct TorchTiming {
   bool ok = false;
@@ -120,11 +120,10 @@ struct TorchTiming {
 TorchTiming time_torch(const std::string& config, int threads, int steps, int warmup) {
   TorchTiming r;
   // PyTorch at its best: its OpenBLAS misdetects the same CPUs ours does, so it gets the same fix.
-  std::vector<std::string> env{"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4"};
+  std::vector<std::string> env{"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4", "PYTHONPATH=" AG_SOURCE_DIR "/python"};
   if (!ag::blas::openblas_coretype_fix().empty()) env.push_back("OPENBLAS_CORETYPE=" + ag::blas::openblas_coretype_fix());
   auto run = [&](const std::vector<std::string>& extra, double& seconds, double* rss) {
-    std::vector<std::string> argv{"/usr/bin/python3", AG_SOURCE_DIR "/../shared/reference/icalign_torch.py",
-                                  "bench", "--config", config, "--threads", std::to_string(threads),
+    std::vector<std::string> argv{"/usr/bin/python3", "-m", "icalign_torch", "bench", "--config", config, "--threads", std::to_string(threads),
                                   "--steps", std::to_string(steps), "--warmup", std::to_string(warmup)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     lab::ChildResult child;

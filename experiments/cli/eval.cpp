@@ -4,6 +4,7 @@
 #include "experiments/cli/commands.hpp"
 #include "experiments/lab/evaluate.hpp"
 #include "experiments/lab/trainer.hpp"
+#include "nn/checkpoint.hpp"
 
 namespace cli {
 
@@ -13,7 +14,7 @@ void add_eval(CLI::App& app) {
     std::vector<double> noises;
     lab::EvalOptions eval;
     bool gd_plain = false;
-    std::string out;
+    std::string out, dump;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("eval", "evaluate a run against the baselines; writes <run>/eval*.csv");
@@ -27,16 +28,24 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--out", o->out, "the CSV's file name inside the run directory (default: eval.csv, eval_noiseP.csv)");
   cmd->add_option("--gd-steps", o->eval.gd.steps, "steps of the GD baseline")->check(CLI::Range(0, 100000));
   cmd->add_flag("--gd-plain", o->gd_plain, "plain gradient descent instead of Adam for the GD baseline");
+  cmd->add_option("--dump", o->dump, "also write the held-out sequences and the model's answers to this .safetensors "
+                                     "file (float64 xs, ys, rs, ystar, answers), e.g. to check a PyTorch copy of the model");
   cmd->callback([o] {
+    std::vector<double> noises = o->noises;
+    if (noises.empty()) noises.push_back(-1);
+    if ((!o->out.empty() || !o->dump.empty()) && noises.size() > 1)
+      throw std::invalid_argument("--out and --dump name one file: give one --noise level with them");
     const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign eval");
     lab::EvalOptions opt = o->eval;
     opt.gd.adam = !o->gd_plain;
-    std::vector<double> noises = o->noises;
-    if (noises.empty()) noises.push_back(-1);
     for (double p : noises) {
       opt.reward_noise = p;
       const auto curves = lab::evaluate_run(o->run, opt);
-      if (!o->out.empty() && noises.size() > 1) throw std::invalid_argument("--out names one file: give one --noise level with it");
+      if (!o->dump.empty()) {
+        const lab::HeldOut h = lab::held_out(o->run, opt);
+        nn::save_safetensors<double>(o->dump, {{"xs", h.batch.xs}, {"ys", h.batch.ys}, {"rs", h.batch.rs},
+                                               {"ystar", h.batch.ystar}, {"answers", h.answers}});
+      }
       const std::string path = cli::file_in_run(o->run, o->out.empty() ? lab::eval_csv_name(p) : o->out);
       lab::write_csv(path, curves, opt.sequences);
       std::printf("1 - cos(answer, y*), mean over %zu held-out sequences", opt.sequences);
