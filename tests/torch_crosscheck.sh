@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
-# ctest driver for the PyTorch cross-check, over every model variant icalign trains. Exits 77
-# (reported by ctest as "Skipped") with a clear reason when torch is not installed -- unless
-# AG_REQUIRE_TORCH=1 (set by .ci/run): there a missing oracle is a failure, so CI cannot pass
-# without running the comparison.
+# ctest driver for the PyTorch cross-check, over every model variant icalign trains (skipped
+# without torch: require_torch.sh).
 set -euo pipefail
 dump_bin=$1 script=$2
-unavailable() {
-  if [ "${AG_REQUIRE_TORCH:-0}" = 1 ]; then echo "FAILED (AG_REQUIRE_TORCH=1): $1"; exit 1; fi
-  echo "SKIPPED: $1"; exit 77
-}
-/usr/bin/python3 -c "import torch, numpy" 2>/dev/null ||
-  unavailable "python3-torch is not installed (bash scripts/setup.sh --with-torch)"
+source "$(dirname "$0")/require_torch.sh"
 # The oracle's own losses against their definitions, and causality, first.
 (cd "$(dirname "$script")/../python" && /usr/bin/python3 -m icalign_torch check)
 work=$(mktemp -d)
