@@ -1,5 +1,5 @@
 // The explicit construction: its forward pass equals direct gradient descent on the PL loss (the
-// issue's acceptance test), the direct GD equals the closed-form gradient of paper-notes §1.4(a),
+// issue's acceptance test), the direct GD equals the closed-form gradient of docs/paper.md, "The losses",
 // each component matters, the predicted error bound holds, and bad configs are named.
 #include <algorithm>
 #include <cmath>
@@ -25,7 +25,7 @@ double norm_of(const double* v, std::size_t d) {
 }
 
 // The first `terms` terms of g = sum_{i<N} (y_tau(i) - ybar_i), ybar_i the softmax(-beta |u - y|^2)-weighted
-// mean of the responses ranked i or lower (paper-notes §1.4a): by hand, independently of the engine.
+// mean of the responses ranked i or lower (docs/paper.md, "The losses"): by hand, independently of the engine.
 std::vector<double> closed_form_g(const double* u, const double* y, const double* r, std::size_t N, std::size_t d,
                                   double beta, std::size_t terms) {
   std::vector<std::size_t> tau(N);

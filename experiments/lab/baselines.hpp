@@ -1,4 +1,4 @@
-// What a trained model is compared with, on the same held-out sequences (paper-notes §4.4). At k
+// What a trained model is compared with, on the same held-out sequences (docs/paper.md, "Evaluation"). At k
 // in-context examples (responses 0..k-1 with their in-context rewards), each method predicts one
 // answer per sequence; its error is 1 - cos(answer, y*).
 #pragma once

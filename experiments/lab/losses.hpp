@@ -1,5 +1,5 @@
 // The alignment losses of the paper's training objective (official code: tasks.pl_loss_mean_batch;
-// ../shared/paper/paper-notes.md §1.3). For the prediction at x-token n, which has seen responses
+// docs/paper.md, "The losses"). For the prediction at x-token n, which has seen responses
 // 0..n-1, the model's score of response j is s_nj = cos(pred_n, y_j), and the responses are ranked
 // by their in-context reward (descending, ties by index).
 //
@@ -20,7 +20,7 @@ ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const 
 // ys (B, k, d), rs (B, k) -> (B), one loss per sequence. The objective of the GD baseline.
 template <class T>
 ag::Tensor<T> pl_loss_context(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);
-// The same loss with the quadratic reward of the theory (paper-notes §1.4a), s_j = -β ‖pred - y_j‖²:
+// The same loss with the quadratic reward of the theory (docs/paper.md, "The losses"), s_j = -β ‖pred - y_j‖²:
 // the objective the explicit construction (construction.hpp) runs gradient descent on. (B) losses.
 template <class T>
 ag::Tensor<T> pl_loss_context_quadratic(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs, T beta);

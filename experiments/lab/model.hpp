@@ -1,5 +1,5 @@
-// The GPT-2-style transformer of the in-context alignment task (../shared/reference/icalign_torch.py,
-// ICAlignTransformer): read-in Linear(d -> C) on each token, learned positional embedding, n_layer
+// The GPT-2-style transformer of the in-context alignment task (its PyTorch twin:
+// python/icalign_torch/model.py): read-in Linear(d -> C) on each token, learned positional embedding, n_layer
 // pre-LN blocks (nn/block.hpp), final LayerNorm, read-out Linear(C -> d); predictions read at the
 // x tokens.
 #pragma once

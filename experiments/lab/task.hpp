@@ -1,5 +1,5 @@
 // The synthetic in-context alignment task of the paper's official code
-// (synthetic_experiment/samplers.py + tasks.py; ../shared/paper/paper-notes.md §4.1).
+// (synthetic_experiment/samplers.py + tasks.py; docs/paper.md, "The task").
 //
 // Per sequence: one query x ~ N(0, I_d), repeated at all N positions; a target map W* and a "bad"
 // map W_eps with N(0, 1) entries; y* = x W*, e = x W_eps; rewards r_i ~ U(0, 1); responses
