@@ -98,6 +98,10 @@ void Tensor<T>::backward(const Tensor& seed) const {
   if (!requires_grad())
     throw std::logic_error("backward: the tensor does not require grad (no input of its graph requires grad, "
                            "or it was computed under NoGradGuard)");
+  if (!Tape::current().holds_graph_of(impl()))
+    throw std::logic_error("backward: this tensor's graph is no longer on the tape: a backward() (of this tensor or of "
+                           "another built on the same tape) or Tape::clear() has consumed it, or it was built on "
+                           "another thread. Build the graph again to differentiate it again");
   auto& t = impl();
   if (!t.grad) t.grad = std::make_shared<Buffer<T>>(xt::zeros<T>({numel()}));
   *t.grad += *seed.impl().data;

@@ -119,9 +119,9 @@ def write_tables(f, rows, data):
                      ("mean of the responses seen", one("default", "mean_response"))])
 
 
-def splice(doc, tables):
-    """Replace what stands between the markers in doc with tables, atomically"""
-    begin, end = "<!-- paper_scale_tables -->\n", "<!-- /paper_scale_tables -->\n"
+def splice(doc, tables, name="paper_scale_tables"):
+    """Replace what stands between the lines <!-- name --> and <!-- /name --> in doc with tables, atomically"""
+    begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->\n"
     text = open(doc).read()
     if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
         sys.exit(f"{doc}: needs one line '{begin.strip()}' and, after it, one line '{end.strip()}'")

@@ -105,3 +105,26 @@ TEST_CASE("gradcheck itself fails on a wrong backward and names the element", "[
   CHECK_FALSE(r.ok);
   CHECK_THAT(r.message, Catch::Contains("input 0") && Catch::Contains("analytic"));
 }
+
+TEST_CASE("a second backward through a consumed graph throws instead of doing nothing", "[tape]") {
+  TensorD x = TensorD::from_vector({2}, {1.0, 2.0}).requires_grad_();
+  const TensorD loss = ag::sum(x * x);
+  loss.backward();
+  CHECK_THROWS_WITH(loss.backward(), Catch::Contains("no longer on the tape"));
+  CHECK(x.grad().to_vector() == std::vector<double>{2.0, 4.0});  // the refused call changed nothing
+
+  // Two losses on one tape: the first backward consumes the tape, the second loss's graph with it.
+  x.zero_grad();
+  const TensorD a = ag::sum(x * 3.0), b = ag::sum(x * x);
+  a.backward();
+  CHECK_THROWS_WITH(b.backward(), Catch::Contains("no longer on the tape"));
+  CHECK(x.grad().to_vector() == std::vector<double>{3.0, 3.0});
+
+  // clear() consumes it too; a graph built afterwards differentiates as usual.
+  const TensorD c = ag::sum(x * 2.0);
+  ag::Tape::current().clear();
+  CHECK_THROWS_WITH(c.backward(), Catch::Contains("no longer on the tape"));
+  x.zero_grad();
+  ag::sum(x * 2.0).backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{2.0, 2.0});
+}

@@ -17,6 +17,11 @@ def load_run(run_dir, dtype=torch.float32):
     path = os.path.join(run_dir, "checkpoint", "model.safetensors")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{run_dir} is not an icalign run with weights: no {path}")
+    return load_weights(path, dtype)
+
+
+def load_weights(path, dtype=torch.float32):
+    """A model from one icalign weights file (a checkpoint or a snapshot, snapshots/step-NNNNNN.safetensors)."""
     weights, meta = safetensors_io.read(path)
     cfg = ModelConfig.from_metadata(meta)
     model = ICAlignTransformer(cfg)
