@@ -29,7 +29,8 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--gd-steps", o->eval.gd.steps, "steps of the GD baseline")->check(CLI::Range(0, 100000));
   cmd->add_flag("--gd-plain", o->gd_plain, "plain gradient descent instead of Adam for the GD baseline");
   cmd->add_option("--dump", o->dump, "also write the held-out sequences and the model's answers to this .safetensors "
-                                     "file (float64 xs, ys, rs, ystar, answers), e.g. to check a PyTorch copy of the model");
+                                     "file (float64 xs, ys, rs, rs_true, ystar, the model's answers and GD's, (B, N, d) with k = 0 empty), "
+                                     "e.g. to check a PyTorch copy of the model or to probe it");
   cmd->callback([o] {
     std::vector<double> noises = o->noises;
     if (noises.empty()) noises.push_back(-1);
@@ -43,8 +44,17 @@ void add_eval(CLI::App& app) {
       const auto curves = lab::evaluate_run(o->run, opt);
       if (!o->dump.empty()) {
         const lab::HeldOut h = lab::held_out(o->run, opt);
+        // GD's answer at every k, the eval CSV's gd row; k = 0 holds zeros.
+        const std::size_t N = h.cfg.model.n_points, d = h.cfg.model.n_dims;
+        ag::TensorD gd = ag::TensorD::zeros({opt.sequences, N, d});
+        for (std::size_t k = 1; k < N; ++k) {
+          const ag::TensorD a = lab::eval_gd_answers(h.batch, k, opt);
+          for (std::size_t b = 0; b < opt.sequences; ++b)
+            std::copy(a.data() + b * d, a.data() + (b + 1) * d, gd.data() + (b * N + k) * d);
+        }
         nn::save_safetensors<double>(o->dump, {{"xs", h.batch.xs}, {"ys", h.batch.ys}, {"rs", h.batch.rs},
-                                               {"ystar", h.batch.ystar}, {"answers", h.answers}});
+                                               {"rs_true", h.batch.rs_true}, {"ystar", h.batch.ystar},
+                                               {"answers", h.answers}, {"gd", gd}});
       }
       const std::string path = cli::file_in_run(o->run, o->out.empty() ? lab::eval_csv_name(p) : o->out);
       lab::write_csv(path, curves, opt.sequences);

@@ -40,6 +40,11 @@ ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<do
   return out;
 }
 
+ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt) {
+  ag::Rng init(opt.seed + k);
+  return gd_answers(b, k, opt.gd, init);
+}
+
 TrainedRun load_run(const std::string& run_dir, const std::string& weights) {
   RunConfig cfg = load_run_config(run_dir);
   std::string file = weights;
@@ -77,7 +82,7 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
   const std::size_t N = run.cfg.model.n_points, d = run.cfg.model.n_dims;
   const std::vector<Method> methods{
       {"model", [&](std::size_t k) { return ag::reshape(ag::slice(answers, 1, k, k + 1), {long(opt.sequences), long(d)}); }},
-      {"gd", [&](std::size_t k) { ag::Rng init(opt.seed + k); return gd_answers(b, k, opt.gd, init); }},
+      {"gd", [&](std::size_t k) { return eval_gd_answers(b, k, opt); }},
       {"mean_response", [&](std::size_t k) { return mean_response(b, k); }},
       {"best_response", [&](std::size_t k) { return best_response(b, k); }},
       {"reward_weighted", [&](std::size_t k) { return reward_weighted(b, k); }},

@@ -31,6 +31,10 @@ void summarise(const std::vector<double>& e, Curve& c);
 // A named answerer: its answers (B, d) from the first k triplets of the held-out sequences.
 using Method = std::pair<std::string, std::function<ag::TensorD(std::size_t k)>>;
 
+// GD's answer (B, d) from the first k triplets, as the evaluation's "gd" row computes it: its
+// initialisation is drawn from a stream seeded with opt.seed + k, the same for every run.
+ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt);
+
 // Each method's error curve 1 - cos(answer, y*) over k = 1..N-1 (x-token k has seen k triplets).
 std::vector<Curve> curves_over_k(const std::vector<Method>& methods, std::size_t N, const ag::TensorD& ystar);
 
