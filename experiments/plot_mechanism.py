@@ -42,7 +42,7 @@ def probes(d, model):
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(targets):]:
         ax.axis("off")
-    axes.flat[-1 if len(targets) % 2 else 0].legend(fontsize=7, loc="lower right")
+    axes.flat[len(targets) - 1].legend(fontsize=7, loc="lower right")
     fig.supxlabel("residual stream after block (0: the embedded tokens)")
     fig.supylabel("held-out R² of a ridge probe at the x token")
     fig.suptitle(f"What a linear probe reads from each layer ({model})", fontsize=11)
@@ -156,9 +156,9 @@ def summary(d):
     if os.path.exists(path):
         data = [r for r in csv.DictReader(open(path)) if int(r["k"]) == K]
         out += [f"\n**Knock-outs at k = {K}**: the five parts whose removal raises the error most, the three whose removal "
-                "lowers it most, and how many of each kind raise it by more than 0.01 (the 95% interval of the paired "
-                "difference above 0.01)\n",
-                "| model | raise it most (part: error change) | lower it most | blocks > 0.01 | FFNs > 0.01 | heads > 0.01 |",
+                "lowers it most (with the change of the training loss, the PL loss, in brackets), and how many of each "
+                "kind raise the error by more than 0.01 (the 95% interval of the paired difference above 0.01)\n",
+                "| model | raise it most (part: error change) | lower it most (part: error change (loss change)) | blocks > 0.01 | FFNs > 0.01 | heads > 0.01 |",
                 "|---|---|---|---|---|---|"]
         for m in dict.fromkeys(r["model"] for r in data):
             sel = [r for r in data if r["model"] == m]
@@ -168,13 +168,14 @@ def summary(d):
             count = lambda kind: sum(1 for r in sel if r["part"] == kind and float(r["delta"]) - 1.96 * float(r["delta_se"]) > 0.01)
             total = lambda kind: sum(1 for r in sel if r["part"] == kind)
             out.append(f"| {m} | " + ", ".join(f"{name(r)}: {float(r['delta']):+.3f}" for r in top) + " | " +
-                       ", ".join(f"{name(r)}: {float(r['delta']):+.3f}" for r in bottom) +
+                       ", ".join(f"{name(r)}: {float(r['delta']):+.3f} ({float(r['loss_delta']):+.3f})" for r in bottom) +
                        f" | {count('block')} of {total('block')} | {count('ffn')} of {total('ffn')} | {count('head')} of {total('head')} |")
     path = os.path.join(d, "ood.csv")
     if os.path.exists(path):
         data = list(csv.DictReader(open(path)))
         conds = list(dict.fromkeys(r["condition"] for r in data))
-        out += ["\n**Off the training distribution**: 1 − cos(answer, y*) ± SE, model / GD, on the same 1024 sequences\n",
+        out += ["\n**Off the training distribution**: 1 − cos(answer, y*), model / GD, on the same 1024 sequences "
+                "(the SEs are in ood.csv and the figure)\n",
                 "| model | k | " + " | ".join(conds) + " |", "|---|---|" + "---|" * len(conds)]
         for m in dict.fromkeys(r["model"] for r in data):
             for k in sorted({int(r["k"]) for r in data}):

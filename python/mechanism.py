@@ -163,30 +163,41 @@ def knocked_out(model, part):
     raise ValueError(f"unknown part {part}")
 
 
-def errors(model, xs, ys, rs, ystar, parts=(("none",),)):
+def answers(model, xs, ys, rs, parts=(("none",),)):
+    """The model's answers (B, N, d) with `parts` knocked out."""
     hooks = [h for p in parts for h in knocked_out(model, p)]
     try:
         with torch.no_grad():
-            return alignment_error(model(xs, ys, rs).double(), ystar.double())  # (B, N)
+            return model(xs, ys, rs).double()
     finally:
         for h in hooks:
             h.remove()
 
 
+def errors(model, xs, ys, rs, ystar, parts=(("none",),)):
+    return alignment_error(answers(model, xs, ys, rs, parts), ystar.double())  # (B, N)
+
+
 def cmd_knockout(model, cfg, batch, label, out, sequences=256):
+    """Each part's effect on the error against y* at each k, and on the training loss (the PL loss over
+    positions 2..N-1, which the model was trained to lower; the two need not move together)."""
     xs, ys, rs, ystar = (batch[k][:sequences].float() for k in ("xs", "ys", "rs", "ystar"))
-    base = errors(model, xs, ys, rs, ystar)
+    loss = lambda a: pl_loss(a, ys.double(), rs.double(), per_sequence=True)
+    base_answers = answers(model, xs, ys, rs)
+    base, base_loss = alignment_error(base_answers, ystar.double()), loss(base_answers)
     parts = [("block", l) for l in range(cfg.n_layer)] + [("head", l, h) for l in range(cfg.n_layer) for h in range(cfg.n_head)]
     if cfg.ffn:
         parts += [("ffn", l) for l in range(cfg.n_layer)]
     rows = []
     for part in parts:
-        e = errors(model, xs, ys, rs, ystar, [part])
+        a = answers(model, xs, ys, rs, [part])
+        e, dl = alignment_error(a, ystar.double()), loss(a) - base_loss
         for k in KS:
             d = e[:, k] - base[:, k]  # paired: the same sequences with and without the part
             rows.append([label, part[0], part[1], part[2] if part[0] == "head" else "", k, f"{e[:, k].mean().item():.4f}",
-                         f"{d.mean().item():.4f}", f"{d.std().item() / math.sqrt(len(d)):.4f}"])
-    append(out, ["model", "part", "layer", "head", "k", "error", "delta", "delta_se"], rows)
+                         f"{d.mean().item():.4f}", f"{d.std().item() / math.sqrt(len(d)):.4f}",
+                         f"{dl.mean().item():.4f}", f"{dl.std().item() / math.sqrt(len(dl)):.4f}"])
+    append(out, ["model", "part", "layer", "head", "k", "error", "delta", "delta_se", "loss_delta", "loss_delta_se"], rows)
 
 
 # ----------------------------------------------------------------------------- off the training distribution

@@ -30,8 +30,8 @@ def _ranked_before(rs):
     return (rj > rk) | ((rj == rk) & (idx[:, None] <= idx[None, :]))
 
 
-def pl_loss(pred, ys, rs, n_start=2):
-    """pred, ys (B, N, d); rs (B, N) -> scalar."""
+def pl_loss(pred, ys, rs, n_start=2, per_sequence=False):
+    """pred, ys (B, N, d); rs (B, N) -> scalar (per_sequence: (B), each sequence's mean over n)."""
     B, N, _ = pred.shape
     S = _scores(pred, ys)
     seen = torch.ones(N, N, dtype=torch.bool, device=pred.device).tril(-1)   # seen[n, j] = j < n
@@ -39,7 +39,8 @@ def pl_loss(pred, ys, rs, n_start=2):
     # denom[b, n, j] = sum over seen k ranked at or after j of exp s_nk; 1 where j is unseen (log 1 = 0)
     denom = E @ _ranked_before(rs).to(pred.dtype).transpose(1, 2) + (~seen)
     per_n = ((torch.log(denom) - S) * seen).sum(-1)                          # (B, N)
-    return per_n[:, n_start:].mean(1).mean(0)
+    per_seq = per_n[:, n_start:].mean(1)
+    return per_seq if per_sequence else per_seq.mean(0)
 
 
 def bt_loss(pred, ys, rs, n_start=2):
