@@ -1,6 +1,6 @@
-// icalign bench: the training step of the paper's workload (configs A, B, C, the same as the
-// PyTorch oracle's: python/icalign_torch/__main__.py), timed phase by phase, next to PyTorch on the same config in
-// the same invocation, OpenBLAS's own threaded sgemm, and the machine's fp32 peak (the step's floor).
+// icalign bench: the training step of the paper's workload (configs A, B, C, the same as the PyTorch
+// oracle's: python/icalign_torch/__main__.py), timed phase by phase, next to PyTorch on the same config
+// in the same invocation, OpenBLAS's own threaded sgemm, and the machine's fp32 peak (the step's floor).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -123,8 +123,8 @@ TorchTiming time_torch(const std::string& config, int threads, int steps, int wa
   std::vector<std::string> env{"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4", "PYTHONPATH=" AG_SOURCE_DIR "/python"};
   if (!ag::blas::openblas_coretype_fix().empty()) env.push_back("OPENBLAS_CORETYPE=" + ag::blas::openblas_coretype_fix());
   auto run = [&](const std::vector<std::string>& extra, double& seconds, double* rss) {
-    std::vector<std::string> argv{"/usr/bin/python3", "-m", "icalign_torch", "bench", "--config", config, "--threads", std::to_string(threads),
-                                  "--steps", std::to_string(steps), "--warmup", std::to_string(warmup)};
+    std::vector<std::string> argv{"/usr/bin/python3", "-m", "icalign_torch", "bench", "--config", config,
+                                  "--threads", std::to_string(threads), "--steps", std::to_string(steps), "--warmup", std::to_string(warmup)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     lab::ChildResult child;
     try {

@@ -1,7 +1,7 @@
 // The explicit construction: a transformer, built from our nn modules with every weight set by hand,
 // whose forward pass runs K steps of gradient descent on the Plackett–Luce alignment loss with the
 // quadratic reward s_j = -β ‖u - y_j‖² (u = W x, the policy's answer). docs/construction.md derives
-// every weight; docs/construction.md derives it.
+// every weight.
 //
 // One GD step is N - 1 blocks. Block i peels off the i-th PL term, y_τ(i) - ȳ_i:
 //   head S (selection)  softmax over γ r_j - C m_j: the top remaining response y_τ(i) and its reward ρ_i
