@@ -1,8 +1,7 @@
 // GEMM, row-major, on one of two backends: libxsmm's JIT kernels (the default: generated for the
 // instruction set the CPU reports, gemm_xsmm.hpp) or OpenBLAS's cblas (the reference, and the
 // fallback for any shape libxsmm has no kernel for). AG_GEMM=openblas|xsmm in the environment
-// chooses at start-up. The only file that includes <cblas.h> is blas.cpp (it clashes with
-// xtensor-blas), and nothing here uses xt::linalg::dot (numpy.dot on rank > 2).
+// chooses at start-up. The only file that includes <cblas.h> is blas.cpp.
 #pragma once
 #include <cstddef>
 #include <string>

@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake make
-  libxtensor-dev libxtensor-blas-dev libxsimd-dev   # tensors (xsimd: vectorised elementwise math)
+  libxtensor-dev libxsimd-dev                       # tensors (xsimd: vectorised elementwise math)
   libxsmm-dev                                       # GEMM: JIT kernels for the CPU's instruction set
   libopenblas-dev                                   # GEMM: the reference backend; pinned in CMakeLists.txt
   libtbb-dev                                        # the one owner of parallelism (in a process)
