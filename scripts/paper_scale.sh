@@ -47,8 +47,8 @@ done
 # Each run's loop and agreement CSVs are committed in docs/results/paper_scale/loops/RUN/, and gathered
 # from there, so a new machine (whose restored runs cannot be re-evaluated) gathers the same curves.
 loops=docs/results/paper_scale/loops
-for committed in "$loops"/*-s*; do  # a restored run keeps the loops already committed for it
-  [ -d "$runs/$(basename "$committed")" ] || continue
+for committed in "$loops"/*-s*; do  # a restored (finished) run keeps the loops already committed for it
+  [ -e "$runs/$(basename "$committed")/done" ] || continue
   for f in "$committed"/*.csv; do [ -e "$runs/$(basename "$committed")/$(basename "$f")" ] || cp "$f" "$runs/$(basename "$committed")/"; done
 done
 for run in "$runs"/*-s*; do
