@@ -16,8 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 TITLE = {"model": "trained transformer", "gd": "GD, cosine-reward PL (Adam, 50 steps)",
-         "construct": "explicit construction (quadratic-reward PL, 1 step)",
-         "model_projected": "trained transformer, context gets y_r (diagnostic)"}
+         "construct": "explicit construction (quadratic-reward PL, 1 step)"}
 
 
 def read(path):

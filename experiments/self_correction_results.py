@@ -28,7 +28,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-METHOD = {"model": "model", "gd": "gd", "construct": "construction"}  # model_projected is a diagnostic
+METHOD = {"model": "model", "gd": "gd", "construct": "construction"}
 
 
 def runs(runs_dir):

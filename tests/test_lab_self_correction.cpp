@@ -1,38 +1,149 @@
-// The self-correction critic: it gives training-like responses their true reward, is blind to an
-// answer's length, and rescales answers to the length of the training response of the same quality;
-// its projection of a training response is that response.
+// The self-correction critic: it gives training-like responses their true reward and is blind to an
+// answer's length; what joins the context depends only on the answer, the context and the reported
+// score, never on the truth the critic scores against; its noise reaches the reported scores.
 #include <cmath>
 
-#include "experiments/lab/on_policy.hpp"
+#include "experiments/lab/critic.hpp"
 #include "experiments/lab/evaluate.hpp"
-#include "experiments/lab/self_correction.hpp"
+#include "experiments/lab/on_policy.hpp"
 #include "testing.hpp"
 
 using Catch::Matchers::WithinAbs;
 
-TEST_CASE("the critic scores responses on the training line by their true reward", "[lab][selfcorrect]") {
+namespace {
+
+ag::TensorD triplet(const ag::TensorD& ys, std::size_t j) {  // (B, N, d) -> (B, d)
+  return ag::reshape(ag::slice(ys, 1, j, j + 1), {long(ys.shape()[0]), long(ys.shape()[2])});
+}
+
+lab::Batch<double> own_copy(const lab::Batch<double>& b) {
+  return {ag::copy_as<double>(b.xs), ag::copy_as<double>(b.ys), ag::copy_as<double>(b.rs), ag::copy_as<double>(b.rs_true),
+          ag::copy_as<double>(b.ystar), b.e.defined() ? ag::copy_as<double>(b.e) : ag::TensorD{}};
+}
+
+double norm(const double* v, std::size_t d) {
+  double n = 0;
+  for (std::size_t i = 0; i < d; ++i) n += v[i] * v[i];
+  return std::sqrt(n);
+}
+
+}  // namespace
+
+TEST_CASE("the critic scores responses on the training line by their true reward, blind to length", "[lab][selfcorrect]") {
   lab::TaskConfig task;
   ag::Rng rng(3);
   const lab::Batch<double> b = lab::sample_batch<double>(task, 8, rng);
-  const std::size_t N = task.n_points, d = task.n_dims;
+  const std::size_t N = task.n_points;
   for (std::size_t j : {0, 7, 19}) {
-    const ag::TensorD y = ag::reshape(ag::slice(b.ys, 1, j, j + 1), {8, long(d)});
-    const lab::Critique c = lab::critique(task, b, y);
+    const ag::TensorD y = triplet(b.ys, j);
+    const std::vector<double> score = lab::critic_scores(task, b, y), score3 = lab::critic_scores(task, b, y * 3.0);
     for (std::size_t s = 0; s < 8; ++s) {
-      CHECK_THAT(c.score[s], WithinAbs(b.rs_true.data()[s * N + j], 1e-9));
-      for (std::size_t a = 0; a < d; ++a) {
-        CHECK_THAT(c.response.data()[s * d + a], WithinAbs(y.data()[s * d + a], 1e-6));
-        CHECK_THAT(c.projection.data()[s * d + a], WithinAbs(y.data()[s * d + a], 1e-6));  // y_r is the response
-      }
+      CHECK_THAT(score[s], WithinAbs(b.rs_true.data()[s * N + j], 1e-9));
+      CHECK_THAT(score3[s], WithinAbs(score[s], 1e-9));
     }
-    // the same answers scaled by 3: the same scores, the same responses
-    const lab::Critique c3 = lab::critique(task, b, y * 3.0);
-    for (std::size_t s = 0; s < 8; ++s) CHECK_THAT(c3.score[s], WithinAbs(c.score[s], 1e-9));
   }
-  const lab::Critique top = lab::critique(task, b, b.ystar);  // cos is flat at the top: r is found to ~sqrt(eps)
-  for (double r : top.score) CHECK_THAT(r, WithinAbs(1.0, 1e-6));
-  const lab::Critique bottom = lab::critique(task, b, lab::bad_responses(b));
-  for (double r : bottom.score) CHECK(r < 1e-9);
+  for (double r : lab::critic_scores(task, b, b.ystar)) CHECK_THAT(r, WithinAbs(1.0, 1e-6));  // cos is flat at the top
+  for (double r : lab::critic_scores(task, b, lab::bad_responses(b))) CHECK(r < 1e-9);
+}
+
+TEST_CASE("the e a batch keeps is the bad response every line response mixes with y*", "[lab][task]") {
+  lab::TaskConfig task;
+  ag::Rng rng(4);
+  const lab::Batch<double> b = lab::sample_batch<double>(task, 4, rng);
+  const std::size_t N = task.n_points, d = task.n_dims;
+  for (std::size_t s = 0; s < 4; ++s)
+    for (std::size_t j = 0; j < N; ++j) {
+      const double r = b.rs_true.data()[s * N + j];
+      for (std::size_t i = 0; i < d; ++i)
+        CHECK_THAT(b.ys.data()[(s * N + j) * d + i], WithinAbs(r * b.ystar.data()[s * d + i] + (1 - r) * b.e.data()[s * d + i], 1e-12));
+    }
+  task.responses = lab::Responses::Spread;
+  CHECK_THROWS_WITH(lab::bad_responses(lab::sample_batch<double>(task, 2, rng)), Catch::Contains("spread"));
+}
+
+TEST_CASE("an appended answer keeps its direction at the mean length of the context's responses", "[lab][selfcorrect]") {
+  lab::TaskConfig task;
+  ag::Rng rng(6);
+  const lab::Batch<double> b = lab::sample_batch<double>(task, 5, rng);
+  const std::size_t N = task.n_points, d = task.n_dims, n = 4;
+  const ag::TensorD a = ag::randn<double>({5, d}, rng);
+  const ag::TensorD out = lab::at_context_length(b, n, a * 7.0);
+  for (std::size_t s = 0; s < 5; ++s) {
+    double mean = 0;
+    for (std::size_t j = 0; j < n; ++j) mean += norm(b.ys.data() + (s * N + j) * d, d) / n;
+    CHECK_THAT(norm(out.data() + s * d, d), WithinAbs(mean, 1e-12));
+    const double scale = norm(out.data() + s * d, d) / norm(a.data() + s * d, d);
+    for (std::size_t i = 0; i < d; ++i) CHECK_THAT(out.data()[s * d + i], WithinAbs(a.data()[s * d + i] * scale, 1e-12));
+  }
+}
+
+TEST_CASE("no side channel: what joins the context does not depend on the truth the critic scores against", "[lab][selfcorrect]") {
+  lab::TaskConfig task;
+  ag::Rng rng(8);
+  const std::size_t B = 32, N = task.n_points, d = task.n_dims, n = 5;
+  const lab::Batch<double> b = lab::sample_batch<double>(task, B, rng);
+  // The same context, another truth: other y* and e (so every answer's true quality differs).
+  lab::Batch<double> other_truth = own_copy(b);
+  const lab::Batch<double> elsewhere = lab::sample_batch<double>(task, B, rng);
+  other_truth.ystar = elsewhere.ystar, other_truth.e = elsewhere.e;
+  const ag::TensorD a = ag::randn<double>({B, d}, rng);
+  for (double sigma : {0.0, 1.0}) {
+    auto appended = [&](const lab::Batch<double>& truth, double q) {
+      lab::Batch<double> ctx = own_copy(b);
+      ag::Rng noise(11), explore(12);
+      lab::append_critiqued(task, truth, ctx, n, a, {q, sigma}, noise, explore);
+      std::vector<double> rs(B);
+      for (std::size_t s = 0; s < B; ++s) rs[s] = ctx.rs.data()[s * N + n];
+      return std::make_pair(triplet(ctx.ys, n).to_vector(), rs);
+    };
+    INFO("explore " << sigma);
+    const auto [ys1, rs1] = appended(b, 1.0);
+    const auto [ys2, rs2] = appended(other_truth, 1.0);
+    CHECK(ys1 == ys2);  // a random critic: the appended triplet is bit for bit the same
+    CHECK(rs1 == rs2);
+    const auto [ys3, rs3] = appended(b, 0.0);
+    const auto [ys4, rs4] = appended(other_truth, 0.0);
+    CHECK(ys3 == ys4);  // an accurate critic: only the score changes
+    CHECK(ys3 == ys1);
+    std::size_t differ = 0;  // (answers below cos(e, y*) score 0 under either truth)
+    for (std::size_t s = 0; s < B; ++s) differ += rs3[s] != rs4[s];
+    CHECK(differ >= B / 2);
+  }
+}
+
+TEST_CASE("the critic's noise reaches the reported scores: true at q = 0, fresh draws at q = 1", "[lab][selfcorrect]") {
+  lab::TaskConfig task;
+  ag::Rng rng(9);
+  const std::size_t B = 400, N = task.n_points, d = task.n_dims, n = 3;
+  const lab::Batch<double> b = lab::sample_batch<double>(task, B, rng);
+  const ag::TensorD a = ag::randn<double>({B, d}, rng);
+  const std::vector<double> truth = lab::critic_scores(task, b, lab::at_context_length(b, n, a));
+  auto reported = [&](double q) {
+    lab::Batch<double> ctx = own_copy(b);
+    ag::Rng noise(21), explore(22);
+    lab::append_critiqued(task, b, ctx, n, a, {q, 0.0}, noise, explore);
+    std::vector<double> r(B);
+    for (std::size_t s = 0; s < B; ++s) {
+      r[s] = ctx.rs.data()[s * N + n];
+      CHECK(ctx.rs_true.data()[s * N + n] == truth[s]);
+    }
+    return r;
+  };
+  CHECK(reported(0.0) == truth);
+  ag::Rng same(21);  // the stream's second draw of each pair is the fresh score
+  const std::vector<double> random = reported(1.0);
+  for (std::size_t s = 0; s < B; ++s) {
+    same.uniform();
+    CHECK(random[s] == same.uniform());
+  }
+  const std::vector<double> half = reported(0.5);
+  std::size_t replaced = 0;
+  for (std::size_t s = 0; s < B; ++s) {
+    CHECK((half[s] == truth[s] || half[s] == random[s]));  // nested: a replaced score is the same fresh draw
+    replaced += half[s] != truth[s];
+  }
+  CHECK(replaced > 150);  // Binomial(400, 0.5): mean 200, sd 10
+  CHECK(replaced < 250);
 }
 
 TEST_CASE("spread responses: each at the length of y*, rewarded by its quality, and the critic agrees", "[lab][selfcorrect]") {
@@ -43,26 +154,22 @@ TEST_CASE("spread responses: each at the length of y*, rewarded by its quality, 
   const std::size_t N = task.n_points, d = task.n_dims;
   double lowest = 1, highest = 0;
   for (std::size_t j = 0; j < N; ++j) {
-    const ag::TensorD y = ag::reshape(ag::slice(b.ys, 1, j, j + 1), {16, long(d)});
-    const lab::Critique c = lab::critique(task, b, y * 0.25);  // blind to length
+    const ag::TensorD y = triplet(b.ys, j);
+    const std::vector<double> score = lab::critic_scores(task, b, y * 0.25);  // blind to length
     for (std::size_t s = 0; s < 16; ++s) {
-      double norm_y = 0, norm_star = 0, dot = 0;
-      for (std::size_t a = 0; a < d; ++a) {
-        const double yi = y.data()[s * d + a], ti = b.ystar.data()[s * d + a];
-        norm_y += yi * yi, norm_star += ti * ti, dot += yi * ti;
-        CHECK_THAT(c.response.data()[s * d + a], WithinAbs(yi, 1e-9));  // rescaled back to ‖y*‖
-      }
-      CHECK_THAT(std::sqrt(norm_y), WithinAbs(std::sqrt(norm_star), 1e-9));
+      const double *yi = y.data() + s * d, *ti = b.ystar.data() + s * d;
+      double dot = 0;
+      for (std::size_t a = 0; a < d; ++a) dot += yi[a] * ti[a];
+      CHECK_THAT(norm(yi, d), WithinAbs(norm(ti, d), 1e-9));
       const double reward = b.rs.data()[s * N + j];
-      CHECK_THAT(reward, WithinAbs(0.5 + 0.5 * dot / std::sqrt(norm_y * norm_star), 1e-12));
-      CHECK_THAT(c.score[s], WithinAbs(reward, 1e-12));
+      CHECK_THAT(reward, WithinAbs(0.5 + 0.5 * dot / (norm(yi, d) * norm(ti, d)), 1e-12));
+      CHECK_THAT(score[s], WithinAbs(reward, 1e-12));
       lowest = std::min(lowest, reward), highest = std::max(highest, reward);
     }
   }
   CHECK(lowest < 0.2);  // the responses cover good and bad directions alike
   CHECK(highest > 0.95);
-  const lab::Critique top = lab::critique(task, b, b.ystar);
-  for (double r : top.score) CHECK_THAT(r, WithinAbs(1.0, 1e-12));
+  for (double r : lab::critic_scores(task, b, b.ystar)) CHECK_THAT(r, WithinAbs(1.0, 1e-12));
   CHECK_THROWS_WITH(lab::parse_responses("cone"), "responses must be line or spread, got 'cone'");
 }
 
@@ -91,14 +198,16 @@ TEST_CASE("on-policy contexts: m consecutive triplets become the model's own sco
   CHECK(changed.back() - changed.front() == m - 1);
   CHECK(changed.front() >= 1);
   CHECK(changed.back() <= N - 2);
-  // The first of them is the critic's view of the model's answer from the sampled triplets before it.
+  // The first of them is the loop's step on the model's answer from the sampled triplets before it.
   const std::size_t k0 = changed.front();
   const ag::TensorD answers = lab::model_answers(model, b);
   ag::TensorD a = ag::TensorD::empty({4, d});
   for (std::size_t s = 0; s < 4; ++s) std::copy_n(answers.data() + (s * N + k0) * d, d, a.data() + s * d);
-  const lab::Critique c = lab::critique(task, b, a);
+  lab::Batch<double> step = own_copy(b);
+  ag::Rng unused(0);
+  lab::append_critiqued(task, b, step, k0, a, {0.0, 0.0}, unused, unused);
   for (std::size_t s = 0; s < 4; ++s) {
-    CHECK(own.rs.data()[s * N + k0] == static_cast<float>(c.score[s]));
-    for (std::size_t i = 0; i < d; ++i) CHECK(own.ys.data()[(s * N + k0) * d + i] == static_cast<float>(c.response.data()[s * d + i]));
+    CHECK(own.rs.data()[s * N + k0] == static_cast<float>(step.rs.data()[s * N + k0]));
+    for (std::size_t i = 0; i < d; ++i) CHECK(own.ys.data()[(s * N + k0) * d + i] == static_cast<float>(step.ys.data()[(s * N + k0) * d + i]));
   }
 }

@@ -48,19 +48,30 @@ TEST_CASE("responses are exact mixtures r y* + (1 - r) e of one target and one b
   check_exact_mixtures(lab::sample_batch<double>({}, 4, rng));
 }
 
-TEST_CASE("reward noise replaces exactly round(p N) rewards per sequence, responses untouched", "[lab][task]") {
+TEST_CASE("reward noise: the same sequences at every p, each reward replaced independently with probability p", "[lab][task]") {
+  const std::size_t B = 200, N = 20;
+  ag::Rng clean_rng(3);
+  const auto clean = lab::sample_batch<double>({}, B, clean_rng);
+  std::vector<double> previous = clean.rs.to_vector();
   for (double p : {0.0, 0.25, 0.5, 0.75, 1.0}) {
     INFO("p = " << p);
     ag::Rng rng(3);
     lab::TaskConfig noisy;
     noisy.reward_noise = p;
-    const auto batch = lab::sample_batch<double>(noisy, 16, rng);
+    const auto batch = lab::sample_batch<double>(noisy, B, rng);
     check_exact_mixtures(batch);  // the responses keep their true mixtures
-    for (std::size_t s = 0; s < 16; ++s) {
-      std::size_t changed = 0;
-      for (std::size_t n = 0; n < 20; ++n) changed += batch.rs.data()[s * 20 + n] != batch.rs_true.data()[s * 20 + n];
-      CHECK(changed == static_cast<std::size_t>(std::lround(p * 20)));
+    CHECK(batch.xs.to_vector() == clean.xs.to_vector());  // paired: only the in-context rewards differ
+    CHECK(batch.ys.to_vector() == clean.ys.to_vector());
+    CHECK(batch.rs_true.to_vector() == clean.rs_true.to_vector());
+    const std::vector<double> rs = batch.rs.to_vector();
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < B * N; ++i) {
+      changed += rs[i] != clean.rs_true.data()[i];
+      CHECK((previous[i] == clean.rs_true.data()[i] || rs[i] == previous[i]));  // nested across p
     }
+    const double expected = p * B * N, sd = std::sqrt(B * N * p * (1 - p));
+    CHECK(std::abs(static_cast<double>(changed) - expected) <= 5 * sd + 1e-9);
+    previous = rs;
   }
 }
 

@@ -26,12 +26,14 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--responses", o->eval.responses, "evaluate on this task's responses (default: the run's own)")
       ->check(CLI::IsMember({"line", "spread"}));
   cmd->add_option("--out", o->out, "the CSV's file name inside the run directory (default: eval.csv, eval_noiseP.csv)");
-  cmd->add_option("--gd-steps", o->eval.gd.steps, "steps of the GD baseline")->check(CLI::Range(0, 100000));
+  cmd->add_option("--gd-steps", o->eval.gd.steps, "steps of the GD baseline at every noise level (default: int(50 - 25 p) "
+                                                 "at reward noise p, as the official evaluation)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_flag("--gd-plain", o->gd_plain, "plain gradient descent instead of Adam for the GD baseline");
   cmd->add_option("--dump", o->dump, "also write the held-out sequences and the model's answers to this .safetensors "
                                      "file (float64 xs, ys, rs, rs_true, ystar, the model's answers and GD's, (B, N, d) with k = 0 empty), "
                                      "e.g. to check a PyTorch copy of the model or to probe it");
-  cmd->callback([o] {
+  cmd->callback([o, cmd] {
     std::vector<double> noises = o->noises;
     if (noises.empty()) noises.push_back(-1);
     if ((!o->out.empty() || !o->dump.empty()) && noises.size() > 1)
@@ -39,6 +41,7 @@ void add_eval(CLI::App& app) {
     const nn::DirectoryLock lock = lab::lock_existing_run(o->run, "icalign eval");
     lab::EvalOptions opt = o->eval;
     opt.gd.adam = !o->gd_plain;
+    opt.gd_steps_by_noise = cmd->count("--gd-steps") == 0;
     for (double p : noises) {
       opt.reward_noise = p;
       const auto curves = lab::evaluate_run(o->run, opt);
@@ -48,7 +51,7 @@ void add_eval(CLI::App& app) {
         const std::size_t N = h.cfg.model.n_points, d = h.cfg.model.n_dims;
         ag::TensorD gd = ag::TensorD::zeros({opt.sequences, N, d});
         for (std::size_t k = 1; k < N; ++k) {
-          const ag::TensorD a = lab::eval_gd_answers(h.batch, k, opt);
+          const ag::TensorD a = lab::eval_gd_answers(h.batch, k, opt, h.task.reward_noise);
           for (std::size_t b = 0; b < opt.sequences; ++b)
             std::copy(a.data() + b * d, a.data() + (b + 1) * d, gd.data() + (b * N + k) * d);
         }

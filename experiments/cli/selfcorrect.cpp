@@ -15,9 +15,7 @@ void add_selfcorrect(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("selfcorrect", "multi-round self-correction with a critic: the model, GD and the "
-                                                "construction each answer, get scored, and answer again (plus "
-                                                "model_projected, a diagnostic whose context gets the critic's y_r); "
-                                                "writes <run>/selfcorrect.csv and .png");
+                                                "construction each answer, get scored, and answer again; writes <run>/selfcorrect.csv and .png");
   cmd->add_option("--run", o->run, "a trained run")->required();
   cmd->add_option("--start", o->sc.start, "sampled triplets before the first answer")->capture_default_str();
   cmd->add_option("--rounds", o->sc.rounds, "rounds of answer, score, append")->capture_default_str();

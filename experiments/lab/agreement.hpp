@@ -16,9 +16,6 @@
 
 namespace lab {
 
-// An answerer: its answers (B, d) from the first k triplets of b.
-using Answerer = std::function<ag::TensorD(const Batch<double>& b, std::size_t k)>;
-
 // An increasing map of the rewards, applied to the first k rewards of every sequence.
 struct RewardMap {
   std::string name;

@@ -14,7 +14,7 @@ ag::TensorF batch_loss(const ICAlignTransformer<float>& model, const Batch<float
 
 Batch<float> micro_batch(const Batch<float>& b, std::size_t i, std::size_t per) {
   auto rows = [&](const ag::TensorF& t) { return ag::slice(t, 0, i * per, (i + 1) * per); };
-  return {rows(b.xs), rows(b.ys), rows(b.rs), rows(b.rs_true), rows(b.ystar)};
+  return {rows(b.xs), rows(b.ys), rows(b.rs), rows(b.rs_true), rows(b.ystar), b.e.defined() ? rows(b.e) : ag::TensorF{}};
 }
 
 }  // namespace

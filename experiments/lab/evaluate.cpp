@@ -40,9 +40,11 @@ ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<do
   return out;
 }
 
-ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt) {
+ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt, double reward_noise) {
+  GdOptions gd = opt.gd;
+  if (opt.gd_steps_by_noise) gd.steps = static_cast<int>(50 - 25 * reward_noise);
   ag::Rng init(opt.seed + k);
-  return gd_answers(b, k, opt.gd, init);
+  return gd_answers(b, k, gd, init);
 }
 
 TrainedRun load_run(const std::string& run_dir, const std::string& weights) {
@@ -72,7 +74,7 @@ HeldOut held_out(const std::string& run_dir, const EvalOptions& opt) {
   ag::Rng data(opt.seed);
   Batch<double> b = sample_batch<double>(task, opt.sequences, data);
   ag::TensorD answers = model_answers(model, b);
-  return {std::move(cfg), std::move(b), std::move(answers)};
+  return {std::move(cfg), task, std::move(b), std::move(answers)};
 }
 
 std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& opt) {
@@ -82,7 +84,7 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
   const std::size_t N = run.cfg.model.n_points, d = run.cfg.model.n_dims;
   const std::vector<Method> methods{
       {"model", [&](std::size_t k) { return ag::reshape(ag::slice(answers, 1, k, k + 1), {long(opt.sequences), long(d)}); }},
-      {"gd", [&](std::size_t k) { return eval_gd_answers(b, k, opt); }},
+      {"gd", [&](std::size_t k) { return eval_gd_answers(b, k, opt, run.task.reward_noise); }},
       {"mean_response", [&](std::size_t k) { return mean_response(b, k); }},
       {"best_response", [&](std::size_t k) { return best_response(b, k); }},
       {"reward_weighted", [&](std::size_t k) { return reward_weighted(b, k); }},

@@ -23,6 +23,8 @@ struct EvalOptions {
   double reward_noise = -1;      // < 0: the run's own task.reward_noise
   std::string responses;         // "line" or "spread"; empty: the run's own task.responses
   GdOptions gd;
+  // GD's step budget at reward noise p is int(50 - 25 p), the official evaluation's; false: gd.steps at every p.
+  bool gd_steps_by_noise = true;
 };
 
 // Appends the mean and standard error of the mean of per-sequence errors e to c.
@@ -31,9 +33,9 @@ void summarise(const std::vector<double>& e, Curve& c);
 // A named answerer: its answers (B, d) from the first k triplets of the held-out sequences.
 using Method = std::pair<std::string, std::function<ag::TensorD(std::size_t k)>>;
 
-// GD's answer (B, d) from the first k triplets, as the evaluation's "gd" row computes it: its
-// initialisation is drawn from a stream seeded with opt.seed + k, the same for every run.
-ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt);
+// GD's answer (B, d) from the first k triplets at reward noise p, as the evaluation's "gd" row computes
+// it: its initialisation is drawn from a stream seeded with opt.seed + k, the same for every run.
+ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt, double reward_noise);
 
 // Each method's error curve 1 - cos(answer, y*) over k = 1..N-1 (x-token k has seen k triplets).
 std::vector<Curve> curves_over_k(const std::vector<Method>& methods, std::size_t N, const ag::TensorD& ystar);
@@ -51,8 +53,10 @@ ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<do
 
 // A run's held-out sequences (seed opt.seed, the run's task or opt.reward_noise) and its trained
 // model's answers on them, (B, N, d) in double. Clear errors if the run or its checkpoint is missing.
+// One seed gives the same sequences at every reward noise level; only the in-context rewards differ.
 struct HeldOut {
   RunConfig cfg;
+  TaskConfig task;  // the task evaluated on
   Batch<double> batch;
   ag::TensorD answers;
 };

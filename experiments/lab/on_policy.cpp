@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "experiments/lab/evaluate.hpp"
-#include "experiments/lab/self_correction.hpp"
+#include "experiments/lab/critic.hpp"
 
 namespace lab {
 
@@ -14,17 +14,15 @@ Batch<float> with_own_answers(const ICAlignTransformer<float>& model, const Task
   b.ys = ag::copy_as<double>(b.ys), b.rs = ag::copy_as<double>(b.rs), b.rs_true = ag::copy_as<double>(b.rs_true);
   const std::size_t slots = N - 1 - m;  // k0 in [1, N-1-m]: a sampled triplet first, an x-token after
   const std::size_t k0 = 1 + std::min(slots - 1, static_cast<std::size_t>(rng.uniform() * static_cast<double>(slots)));
+  const Batch<double> truth = b;  // y* and e, which the rollout leaves alone
   for (std::size_t n = k0; n < k0 + m; ++n) {
     const ag::TensorD answers = model_answers(model, b);  // x-token n has seen triplets 0..n-1
     ag::TensorD a = ag::TensorD::empty({B, d});
     for (std::size_t s = 0; s < B; ++s) std::copy_n(answers.data() + (s * N + n) * d, d, a.data() + s * d);
-    const Critique c = critique(task, b, explore > 0 ? sample_around(a, explore, rng) : a);
-    for (std::size_t s = 0; s < B; ++s) {
-      std::copy_n(c.response.data() + s * d, d, b.ys.data() + (s * N + n) * d);
-      b.rs.data()[s * N + n] = b.rs_true.data()[s * N + n] = c.score[s];
-    }
+    append_critiqued(task, truth, b, n, a, {0.0, explore}, rng, rng);  // an accurate critic
   }
-  return {ag::copy_as<float>(b.xs), ag::copy_as<float>(b.ys), ag::copy_as<float>(b.rs), ag::copy_as<float>(b.rs_true), ag::copy_as<float>(b.ystar)};
+  return {ag::copy_as<float>(b.xs), ag::copy_as<float>(b.ys), ag::copy_as<float>(b.rs), ag::copy_as<float>(b.rs_true), ag::copy_as<float>(b.ystar),
+          b.e.defined() ? ag::copy_as<float>(b.e) : ag::TensorF{}};
 }
 
 }  // namespace lab

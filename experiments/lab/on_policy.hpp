@@ -3,9 +3,8 @@
 // own answers, scored by a critic, as context; trained on the paper's task alone it has never seen
 // such a context. Here, m consecutive triplets of every training sequence, from a position k0 drawn
 // per step in [1, N-1-m], are replaced by the model's own answers of that moment, appended one round
-// at a time exactly as the loop appends them (the critic's score, the answer rescaled; an accurate
-// critic; with training.on_policy_explore = σ > 0, a sample around each answer, as the loop's
-// --explore appends). The rollout runs without a tape: no gradient flows through the answers, as in
+// at a time by the loop's own step (critic.hpp's append_critiqued, with an accurate critic; with
+// training.on_policy_explore = σ > 0, a sample around each answer, as the loop's --explore appends). The rollout runs without a tape: no gradient flows through the answers, as in
 // learning-to-self-correct training. The loss is the paper's PL loss over the whole new sequence.
 #pragma once
 #include "experiments/lab/model.hpp"

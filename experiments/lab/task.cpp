@@ -19,11 +19,11 @@ template <class T>
 Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
   cfg.validate();
   const std::size_t N = cfg.n_points, d = cfg.n_dims;
-  const auto n_noisy = static_cast<std::size_t>(std::lround(cfg.reward_noise * static_cast<double>(N)));
+  const bool line = cfg.responses == Responses::Line;
   Batch<T> b{ag::Tensor<T>::empty({B, N, d}), ag::Tensor<T>::empty({B, N, d}), ag::Tensor<T>::empty({B, N}),
-             ag::Tensor<T>::empty({B, N}), ag::Tensor<T>::empty({B, d})};
+             ag::Tensor<T>::empty({B, N}), ag::Tensor<T>::empty({B, d}),
+             line ? ag::Tensor<T>::empty({B, d}) : ag::Tensor<T>{}};
   std::vector<double> x(d), W(d * d), We(d * d), ystar(d), e(d), mix(d);
-  std::vector<std::size_t> order(N);
   for (std::size_t s = 0; s < B; ++s) {
     for (auto& v : x) v = rng.normal();
     for (auto& v : W) v = rng.normal();
@@ -32,6 +32,7 @@ Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
       ystar[j] = e[j] = 0;
       for (std::size_t i = 0; i < d; ++i) ystar[j] += x[i] * W[i * d + j], e[j] += x[i] * We[i * d + j];
       b.ystar.data()[s * d + j] = static_cast<T>(ystar[j]);
+      if (line) b.e.data()[s * d + j] = static_cast<T>(e[j]);
     }
     const double norm_ystar = std::sqrt(std::inner_product(ystar.begin(), ystar.end(), ystar.begin(), 0.0));
     for (std::size_t n = 0; n < N; ++n) {
@@ -56,15 +57,21 @@ Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng) {
         b.ys.data()[(s * N + n) * d + j] = static_cast<T>(mix[j]);
       }
     }
-    // Reward noise: a partial Fisher-Yates shuffle picks n_noisy distinct positions.
-    std::iota(order.begin(), order.end(), 0);
-    for (std::size_t i = 0; i < n_noisy; ++i) {
-      const std::size_t j = i + static_cast<std::size_t>(rng.uniform() * static_cast<double>(N - i));
-      std::swap(order[i], order[std::min(j, N - 1)]);
-      b.rs.data()[s * N + order[i]] = static_cast<T>(rng.uniform());
-    }
+  }
+  if (cfg.reward_noise > 0) {  // after every sequence, so that they do not depend on p
+    std::vector<double> r(b.rs.data(), b.rs.data() + B * N);
+    replace_rewards(r.data(), r.size(), cfg.reward_noise, rng);
+    std::transform(r.begin(), r.end(), b.rs.data(), [](double v) { return static_cast<T>(v); });
   }
   return b;
+}
+
+void replace_rewards(double* r, std::size_t n, double p, ag::Rng& rng) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool replaced = rng.uniform() < p;
+    const double fresh = rng.uniform();
+    if (replaced) r[i] = fresh;
+  }
 }
 
 template Batch<float> sample_batch(const TaskConfig&, std::size_t, ag::Rng&);
@@ -83,16 +90,8 @@ double spread_reward(const double* a, const double* ystar, std::size_t d) {
 }
 
 ag::TensorD bad_responses(const Batch<double>& b) {
-  const std::size_t B = b.ys.shape()[0], N = b.ys.shape()[1], d = b.ys.shape()[2];
-  ag::TensorD e = ag::TensorD::empty({B, d});
-  for (std::size_t s = 0; s < B; ++s) {
-    const double r0 = b.rs_true.data()[s * N];
-    for (std::size_t a = 0; a < d; ++a) {
-      const double ystar = b.ystar.data()[s * d + a];
-      e.data()[s * d + a] = (b.ys.data()[s * N * d + a] - r0 * ystar) / (1 - r0);
-    }
-  }
-  return e;
+  if (!b.e.defined()) throw std::invalid_argument("bad_responses: the spread task has no single bad response e");
+  return b.e;
 }
 
 }  // namespace lab

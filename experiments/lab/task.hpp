@@ -10,6 +10,9 @@
 // (1 + cos(y_i, y*)) / 2. The responses then cover every direction around y*, and a critic can score
 // any answer the same way, so a model's own answers are in distribution as context.
 #pragma once
+#include <functional>
+#include <string>
+
 #include "autograd/autograd.hpp"
 
 namespace lab {
@@ -20,7 +23,7 @@ struct TaskConfig {
   Responses responses = Responses::Line;
   std::size_t n_dims = 5;      // d
   std::size_t n_points = 20;   // N
-  double reward_noise = 0.0;   // p: this fraction of the in-context rewards is replaced by fresh U(0,1)
+  double reward_noise = 0.0;   // p: each in-context reward is replaced by a fresh U(0,1) with this probability
 
   void validate() const;  // throws std::invalid_argument naming the field
 };
@@ -32,15 +35,26 @@ struct Batch {
   ag::Tensor<T> rs;        // (B, N)    in-context rewards (noisy when reward_noise > 0)
   ag::Tensor<T> rs_true;   // (B, N)    the mixing weights the responses were built with
   ag::Tensor<T> ystar;     // (B, d)    the target
+  ag::Tensor<T> e;         // (B, d)    the bad response (line task; undefined on the spread task)
 };
 
-// Draws B sequences. With reward noise p, exactly round(p N) positions per sequence (chosen
-// uniformly) get a fresh U(0, 1) reward; the responses keep their true mixtures.
+// Something that answers in context (a model, GD, the construction): its answers (B, d) from the first
+// k triplets of b.
+using Answerer = std::function<ag::TensorD(const Batch<double>& b, std::size_t k)>;
+
+// Draws B sequences. With reward noise p > 0, the B sequences are drawn first, then the noise
+// (replace_rewards): one seed gives the same sequences at every p, and the responses keep their true
+// mixtures. At p = 0 no noise is drawn.
 template <class T>
 Batch<T> sample_batch(const TaskConfig& cfg, std::size_t B, ag::Rng& rng);
 
-// The "bad" response e of each sequence (B, d), recovered from response 0 and its true mixture:
-// e = (y_0 - r_0 y*) / (1 - r_0). Every y_i lies on the line from e to y*. (Line responses only.)
+// The official code's reward noise: each of the n rewards r is replaced, independently with
+// probability p, by a fresh U(0, 1) draw. Two draws per reward whatever p, so one stream gives nested
+// replacements across p (a reward replaced at p is replaced, by the same value, at every p' > p).
+void replace_rewards(double* r, std::size_t n, double p, ag::Rng& rng);
+
+// The bad response e of each sequence (B, d): every y_i lies on the line from e to y*. An error on
+// the spread task, whose responses each have a wrong direction of their own.
 ag::TensorD bad_responses(const Batch<double>& b);
 
 // "line" or "spread" as a task's Responses; an error naming the allowed values otherwise.
