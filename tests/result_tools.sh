@@ -50,4 +50,25 @@ grep -q 'needs one line' "$work/log" || fail "the refusal does not say why: $(ca
 py plot_self_correction_scale.py "$work/by_size.png" "$repo/docs/results/self_correction_emergent.csv" \
   "$repo/docs/results/paper_scale/self_correction_emergent.csv" >"$work/log" 2>&1 || fail "plot_self_correction_scale.py: $(cat "$work/log")"
 [ -s "$work/by_size.png" ] || fail "plot_self_correction_scale.py wrote no figure"
+# claims.py's statistics on numbers worked out by hand. Against a baseline, two seeds 0.1 below and above
+# it: mean 0, SE over seeds sqrt(0.02 / 2) = 0.1, t(1) = 12.706. Two seeds (0.2, 0.4) against two (0.5,
+# 0.7): -0.3, Welch SE sqrt(0.01 + 0.01) on 2 degrees of freedom, t(2) = 4.303. One model against one: over sequences,
+# 1.96 sqrt(0.03^2 + 0.04^2) = 0.098. Verdicts: the interval's side of the threshold decides.
+(cd "$repo/experiments" && /usr/bin/python3 - <<'PY') || fail "claims.py's statistics"
+import claims
+def near(a, b): assert abs(a - b) < 1e-9, (a, b)
+e, lo, hi, ev, _, _ = claims.compare({1: (0.2, 0.01), 2: (0.4, 0.01)}, {1: (0.3, 0.0), 2: (0.3, 0.0)}, baseline=True)
+near(e, 0.0); near(hi, 1.2706); assert ev == "seeds_vs_baseline"
+e, lo, hi, ev, _, _ = claims.compare({1: (0.2, 0.01), 2: (0.4, 0.01)}, {1: (0.5, 0.01), 2: (0.7, 0.01)}, baseline=False)
+near(e, -0.3); near(hi, -0.3 + 4.303 * 0.02 ** 0.5); assert ev == "seeds"
+e, lo, hi, ev, _, _ = claims.compare({1: (0.5, 0.03)}, {1: (0.3, 0.04)}, baseline=False)
+near(e, 0.2); near(lo, 0.2 - 0.098); assert ev == "one_model"
+assert claims.verdict(0.01, 0.05, 0.0, ">") == "supported" and claims.verdict(-0.05, -0.01, 0.0, ">") == "contradicted"
+assert claims.verdict(-0.01, 0.05, 0.0, ">") == "inconclusive" and claims.verdict(-0.03, 0.01, 0.02, "<") == "supported"
+# The loop: round 4 / round 0 = 0.75 gains; round 5 is 0.02 above the best before it (0.30), so it does
+# not hold; the random critic's 0.43 / 0.4 gains nothing, and is 0.13 above the accurate one at round 4.
+c = claims.criteria([0.4, 0.35, 0.3, 0.31, 0.3, 0.32, 0.29], [0.4, 0.4, 0.41, 0.42, 0.43, 0.43, 0.44])
+assert c["ok"] == [True, False, True, True], c
+near(c["worst_rise"], 0.02)
+PY
 echo "result tools: ok"

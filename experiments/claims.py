@@ -1,0 +1,281 @@
+"""The verdicts on the paper's claims and on self-correction, computed from the committed CSVs.
+
+    python3 experiments/claims.py           # writes docs/results/claims.csv and the generated tables
+    python3 experiments/claims.py --check   # exit 1 if any of them differs from what it would write
+
+Each claim's rule is written below, before any number is read: which runs are compared, at which k
+and noise, in which direction, and what interval decides. The tables go into docs/results.md
+(between <!-- claims --> and <!-- /claims -->) and docs/self_correction.md (between
+<!-- selfcorrect_criteria --> and <!-- /selfcorrect_criteria -->); the test `claims_generated` runs
+--check, so a table edited by hand fails it.
+
+The statistics (one convention per comparison, named in its `evidence` column):
+  seeds             both arms have >= 2 training seeds: the difference of the seed means, with a Welch
+                    95% interval over seeds (t quantile at the Welch degrees of freedom, rounded down).
+  seeds_vs_baseline a model with >= 2 seeds against a baseline (GD, the mean response), which every
+                    seed meets on the same held-out sequences: the per-seed differences, a t interval
+                    over seeds.
+  one_model         one seed on an arm: a statement about two models, not about an architecture.
+                    The interval is over held-out sequences, unpaired (sqrt(se_a^2 + se_b^2), wider
+                    than the paired one when the arms are positively correlated, as here); against an
+                    arm with >= 2 seeds its seeds' spread is added in (the seed means' variance).
+A verdict is `supported` when the interval lies on the claimed side of the threshold, `contradicted`
+when it lies on the other side, `inconclusive` otherwise. The intervals are 95% each, not adjusted for
+the number of comparisons a table makes (its header says how many).
+"""
+import csv
+import math
+import os
+import sys
+
+RESULTS = "docs/results"
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t975(df):
+    return T975[min(max(int(df), 1), 30) - 1] if df < 31 else 1.96
+
+
+def load_eval(*paths):
+    """{(run, noise, method, k): {seed: (mean, sem)}}; noise -1 (the run's own, 0) is stored as 0"""
+    data = {}
+    for path in paths:
+        for r in csv.DictReader(open(path)):
+            noise = max(float(r["noise"]), 0.0)
+            key = (r["run"], noise, r["method"], int(r["k"]))
+            seeds = data.setdefault(key, {})
+            if float(r["noise"]) < 0 and int(r["seed"]) in seeds:
+                continue  # eval.csv and eval_noise0.00.csv hold the same evaluation
+            seeds[int(r["seed"])] = (float(r["mean"]), float(r["sem"]))
+    return data
+
+
+def mean_var(xs):
+    m = sum(xs) / len(xs)
+    return m, (sum((x - m) ** 2 for x in xs) / (len(xs) - 1) if len(xs) > 1 else 0.0)
+
+
+def compare(a, b, baseline):
+    """a - b from {seed: (mean, sem)}: (effect, low, high, evidence, seeds_a, seeds_b)"""
+    if baseline:  # b is the same on every seed's sequences
+        diffs = [a[s][0] - b[s][0] for s in sorted(a)]
+        if len(diffs) >= 2:
+            m, v = mean_var(diffs)
+            h = t975(len(diffs) - 1) * math.sqrt(v / len(diffs))
+            return m, m - h, m + h, "seeds_vs_baseline", len(a), "baseline"
+        s = next(iter(a))
+        h = 1.96 * math.hypot(a[s][1], b[s][1])
+        return diffs[0], diffs[0] - h, diffs[0] + h, "one_model", 1, "baseline"
+    (ma, va), (mb, vb) = mean_var([v[0] for v in a.values()]), mean_var([v[0] for v in b.values()])
+    na, nb = len(a), len(b)
+    if na >= 2 and nb >= 2:
+        se2 = va / na + vb / nb
+        df = se2 ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1)) if se2 > 0 else 1
+        h = t975(math.floor(df)) * math.sqrt(se2)
+        return ma - mb, ma - mb - h, ma - mb + h, "seeds", na, nb
+    # one model on at least one side: sequence-level SEs, plus the other arm's spread over seeds
+    sa2 = sum(v[1] ** 2 for v in a.values()) / na ** 2 + (va if na >= 2 else 0.0)
+    sb2 = sum(v[1] ** 2 for v in b.values()) / nb ** 2 + (vb if nb >= 2 else 0.0)
+    h = 1.96 * math.sqrt(sa2 + sb2)
+    return ma - mb, ma - mb - h, ma - mb + h, "one_model", na, nb
+
+
+def verdict(low, high, threshold, direction):
+    """direction '<': the claim is effect < threshold; '>': effect > threshold"""
+    if direction == "<":
+        return "supported" if high < threshold else "contradicted" if low > threshold else "inconclusive"
+    return "supported" if low > threshold else "contradicted" if high < threshold else "inconclusive"
+
+
+# The paper's claims (a)-(f) as comparisons: (claim, what it says, [(arm a, arm b, noise, k)], threshold,
+# direction of a - b). An arm is (run, method); b = ("default", "gd") and the like are baselines.
+NONINFERIORITY = 0.02  # "on par with GD": at most this much worse
+K_MAIN = 19
+
+
+def paper_claims(scale):
+    small = scale == "small"
+    deeper = [("depth1", "depth2"), ("depth2", "default"), ("default", "depth8")] if small else \
+        [("depth5", "depth10"), ("depth10", "depth15"), ("depth15", "default")]
+    more_heads = [("heads1", "heads2"), ("heads2", "default"), ("default", "heads8")] if small else \
+        [("heads1", "default"), ("default", "heads4"), ("heads4", "heads6")]
+    linear = ["linear", "linear_noncausal"] if small else ["linear_causal", "linear"]
+    noffn = ["noffn", "noffn_noncausal"] if small else ["noffn_causal", "noffn"]
+    claims = []
+    for k in (2, 5, 10, 19):
+        claims.append(("a", f"the model is on par with GD (at most {NONINFERIORITY} worse), k = {k}",
+                       ("default", "model"), ("default", "gd"), 0.0, k, NONINFERIORITY, "<"))
+    for p in (0.25, 0.5, 1.0):
+        claims.append(("b", f"reward noise p = {p:g} raises the model's error, k = {K_MAIN}",
+                       ("default", "model", p), ("default", "model", 0.0), None, K_MAIN, 0.0, ">"))
+    for shallow, deep in deeper:
+        claims.append(("c", f"{deep} has a lower error than {shallow}, k = {K_MAIN}",
+                       (shallow, "model"), (deep, "model"), 0.0, K_MAIN, 0.0, ">"))
+    for fewer, more in more_heads:
+        claims.append(("e", f"{more} has a lower error than {fewer}, k = {K_MAIN}",
+                       (fewer, "model"), (more, "model"), 0.0, K_MAIN, 0.0, ">"))
+    for run in linear:
+        claims.append(("d", f"{run} (linear attention) is worse than the default, k = {K_MAIN}",
+                       (run, "model"), ("default", "model"), 0.0, K_MAIN, 0.0, ">"))
+    for run in noffn:
+        claims.append(("f", f"{run} (no FFN) is worse than the default, k = {K_MAIN}",
+                       (run, "model"), ("default", "model"), 0.0, K_MAIN, 0.0, ">"))
+    return claims
+
+
+def evaluate_claims(scale, data):
+    rows = []
+    for claim, text, a, b, noise, k, threshold, direction in paper_claims(scale):
+        na = a[2] if len(a) > 2 else noise
+        nb = b[2] if len(b) > 2 else noise
+        arm_a, arm_b = data.get((a[0], na, a[1], k)), data.get((b[0], nb, b[1], k))
+        if not arm_a or not arm_b:
+            rows.append(dict(claim=claim, scale=scale, comparison=text, evidence="missing", seeds="",
+                             effect="", ci_low="", ci_high="", verdict="not run"))
+            continue
+        baseline = b[1] != "model"
+        if baseline:
+            arm_b = {s: arm_b[s] for s in arm_a}
+        effect, low, high, evidence, sa, sb = compare(arm_a, arm_b, baseline)
+        rows.append(dict(claim=claim, scale=scale, comparison=text, evidence=evidence, seeds=f"{sa} vs {sb}",
+                         effect=f"{effect:.4f}", ci_low=f"{low:.4f}", ci_high=f"{high:.4f}",
+                         verdict=verdict(low, high, threshold, direction)))
+    return rows
+
+
+# Self-correction in the loop, per seed and for the mean curve over seeds. Rules:
+#   gains      accurate critic (q = 0): round 4 <= 0.85 x round 0
+#   holds      accurate critic: no round more than RISE_TOLERANCE above the best earlier round
+#   blind      random critic (q = 1): round 4 >= 0.95 x round 0 (no gain without information)
+#   the score  round 4 with an accurate critic at least SCORE_MARGIN below round 4 with a random one
+RISE_TOLERANCE = 0.01
+SCORE_MARGIN = 0.01
+
+
+def load_loops(path):
+    """{(variant, method, seed, q): [error by round]}"""
+    curves = {}
+    for r in csv.DictReader(open(path)):
+        key = (r["variant"], r["method"], int(r["seed"]), float(r["critic_noise"]))
+        curve = curves.setdefault(key, [])
+        assert int(r["round"]) == len(curve), f"{path}: rounds out of order"
+        curve.append(float(r["error"]))
+    return curves
+
+
+def criteria(q0, q1):
+    worst_rise = max(q0[t] - min(q0[:t]) for t in range(1, len(q0)))
+    return {"gains": q0[4] / q0[0], "worst_rise": worst_rise, "blind": q1[4] / q1[0], "score_effect": q1[4] - q0[4],
+            "ok": [q0[4] / q0[0] <= 0.85, worst_rise <= RISE_TOLERANCE, q1[4] / q1[0] >= 0.95, q1[4] - q0[4] >= SCORE_MARGIN]}
+
+
+def loop_rows(scale, curves, method="model"):
+    rows = []
+    variants = sorted({v for v, m, _, _ in curves if m == method})
+    for v in variants:
+        seeds = sorted({s for vv, m, s, q in curves if vv == v and m == method and q == 0.0 and (vv, m, s, 1.0) in curves})
+        if not seeds:
+            continue
+        each = {s: criteria(curves[(v, method, s, 0.0)], curves[(v, method, s, 1.0)]) for s in seeds}
+        mean0 = [sum(curves[(v, method, s, 0.0)][t] for s in seeds) / len(seeds) for t in range(len(curves[(v, method, seeds[0], 0.0)]))]
+        mean1 = [sum(curves[(v, method, s, 1.0)][t] for s in seeds) / len(seeds) for t in range(len(mean0))]
+        for label, c in [(f"seed {s}", each[s]) for s in seeds] + [(f"mean of {len(seeds)}", criteria(mean0, mean1))]:
+            rows.append(dict(scale=scale, variant=v, curve=label, **{k: c[k] for k in ("gains", "worst_rise", "blind", "score_effect")},
+                             ok=c["ok"], all=all(c["ok"])))
+    return rows
+
+
+def mark(ok):
+    return "✓" if ok else "✗"
+
+
+def claims_markdown(rows):
+    out = []
+    for scale in ("small", "paper"):
+        sel = [r for r in rows if r["scale"] == scale]
+        out.append(f"\n**{'Small scale' if scale == 'small' else 'Paper scale'}** ({len(sel)} comparisons, each with its own 95% "
+                   "interval, not adjusted for their number; effect = a − b in error 1 − cos):\n")
+        out.append("| claim | comparison | evidence | seeds | effect | 95% interval | verdict |")
+        out.append("|---|---|---|---|---|---|---|")
+        for r in sel:
+            ci = f"[{r['ci_low']}, {r['ci_high']}]" if r["ci_low"] else ""
+            out.append(f"| ({r['claim']}) | {r['comparison']} | {r['evidence']} | {r['seeds']} | {r['effect']} | {ci} | {r['verdict']} |")
+    return "\n".join(out) + "\n\n"
+
+
+def criteria_markdown(rows):
+    out = []
+    for scale in ("small", "paper"):
+        sel = [r for r in rows if r["scale"] == scale]
+        if not sel:
+            continue
+        out.append(f"\n**{'Small scale' if scale == 'small' else 'Paper scale'}**, the trained model in the loop "
+                   f"(each seed and the mean curve over seeds):\n")
+        out.append("| variant | curve | q = 0: round 4 / round 0 ≤ 0.85 | q = 0: worst rise over the best earlier round "
+                   f"≤ {RISE_TOLERANCE} | q = 1: round 4 / round 0 ≥ 0.95 | round 4: q = 1 − q = 0 ≥ {SCORE_MARGIN} | all |")
+        out.append("|---|---|---|---|---|---|---|")
+        for r in sel:
+            ok = r["ok"]
+            out.append(f"| {r['variant']} | {r['curve']} | {r['gains']:.2f} {mark(ok[0])} | {r['worst_rise']:.3f} {mark(ok[1])} | "
+                       f"{r['blind']:.2f} {mark(ok[2])} | {r['score_effect']:.3f} {mark(ok[3])} | {mark(r['all'])} |")
+    return "\n".join(out) + "\n\n"
+
+
+def criteria_csv_rows(rows):
+    """the loop criteria in claims.csv's schema: one row per (variant, curve)"""
+    out = []
+    for r in rows:
+        seeds = r["curve"].split()[-1]
+        out.append(dict(claim="self-correction", scale=r["scale"], comparison=f"{r['variant']}, {r['curve']}: gains, holds, blind, score",
+                        evidence="loop", seeds=seeds, effect=f"{r['gains']:.4f}", ci_low="", ci_high="",
+                        verdict="supported" if r["all"] else "not met: " + ", ".join(
+                            n for n, ok in zip(("gains", "holds", "blind", "score"), r["ok"]) if not ok)))
+    return out
+
+
+def splice(text, body, name):
+    begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->\n"
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        sys.exit(f"needs one line '{begin.strip()}' and, after it, one line '{end.strip()}'")
+    head, rest = text.split(begin)
+    return head + begin + body + rest[rest.index(end):]
+
+
+def outputs():
+    small = load_eval(*(f"{RESULTS}/{f}" for f in ("panels.csv", "panels_more.csv", "panels_noncausal.csv")))
+    paper = load_eval(f"{RESULTS}/paper_scale.csv")
+    claims = evaluate_claims("small", small) + evaluate_claims("paper", paper)
+    loops = []
+    for scale, path in (("small", f"{RESULTS}/self_correction_emergent.csv"), ("paper", f"{RESULTS}/paper_scale/self_correction_emergent.csv")):
+        if os.path.exists(path):
+            loops += loop_rows(scale, load_loops(path))
+    fields = ["claim", "scale", "comparison", "evidence", "seeds", "effect", "ci_low", "ci_high", "verdict"]
+    lines = [",".join(fields)] + [",".join(f'"{r[f]}"' if "," in str(r[f]) else str(r[f]) for f in fields)
+                                  for r in claims + criteria_csv_rows(loops)]
+    files = {f"{RESULTS}/claims.csv": "\n".join(lines) + "\n"}
+    files["docs/results.md"] = splice(open("docs/results.md").read(), claims_markdown(claims), "claims")
+    files["docs/self_correction.md"] = splice(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria")
+    return files
+
+
+def main(argv):
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    stale = []
+    for path, text in outputs().items():
+        old = open(path).read() if os.path.exists(path) else None
+        if old == text:
+            continue
+        if "--check" in argv:
+            stale.append(path)
+            continue
+        with open(path + ".new", "w") as f:
+            f.write(text)
+        os.replace(path + ".new", path)
+        print(path)
+    if stale:
+        sys.exit("not what experiments/claims.py writes (run it, do not edit its output by hand): " + ", ".join(stale))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
