@@ -49,14 +49,16 @@ def over_seeds(paths, out):
 
 
 def main(curves, out):
-    methods = list(dict.fromkeys(m for m, _ in curves))
+    methods = list(dict.fromkeys(m.split(":")[0] for m, _ in curves))  # "model:constant" goes with "model"
     fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.8), sharey=True)
     for ax, method in zip(axes, methods):
         for i, ((m, q), (t, mean, sem)) in enumerate(sorted(curves.items())):
-            if m != method:
+            if m.split(":")[0] != method:
                 continue
-            color = plt.cm.viridis(q * 0.85)
-            ax.plot(t, mean, color=color, lw=2, label=f"critic noise q = {q:g}")
+            constant = m.endswith(":constant")
+            color = "black" if constant else plt.cm.viridis(q * 0.85)
+            ax.plot(t, mean, color=color, lw=1.5 if constant else 2, ls="--" if constant else "-",
+                    label="constant score 0.5 (control)" if constant else f"critic noise q = {q:g}")
             ax.fill_between(t, [a - b for a, b in zip(mean, sem)], [a + b for a, b in zip(mean, sem)], color=color, alpha=0.2)
         ax.set_title(TITLE.get(method, method), fontsize=9)
         ax.set_xlabel("round (answers appended to the context)")

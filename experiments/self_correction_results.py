@@ -28,7 +28,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-METHOD = {"model": "model", "gd": "gd", "construct": "construction"}
+METHOD = {"model": "model", "gd": "gd", "construct": "construction",
+          "model:constant": "model:constant", "gd:constant": "gd:constant", "construct:constant": "construction:constant"}
 
 
 def runs(runs_dir):

@@ -60,9 +60,9 @@ else
 fi
 # And selfcorrect end to end on a fresh tiny run: a row per answerer, critic noise and round.
 "$icalign" train --config "$config" --set training.train_steps=5 --run "$work/sc" >/dev/null 2>&1
-if "$icalign" selfcorrect --run "$work/sc" --start 2 --rounds 2 --sequences 4 --critic-noise 0 1 >"$work/sc.log" 2>&1 &&
+if "$icalign" selfcorrect --run "$work/sc" --start 2 --rounds 2 --sequences 4 --critic-noise 0 1 --constant-critic >"$work/sc.log" 2>&1 &&
    [ "$(tail -n +2 "$work/sc/selfcorrect.csv" | cut -d, -f1 | sort | uniq -c | awk '{ print $2 ":" $1 }' | tr '\n' ' ')" = \
-     "construct:6 gd:6 model:6 " ]; then
+     "construct:6 construct:constant:3 gd:6 gd:constant:3 model:6 model:constant:3 " ]; then
   echo "ok: selfcorrect"
 else
   echo "FAILED: icalign selfcorrect"; tail -5 "$work/sc.log"; failures=$((failures + 1))

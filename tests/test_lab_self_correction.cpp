@@ -146,6 +146,18 @@ TEST_CASE("the critic's noise reaches the reported scores: true at q = 0, fresh 
   CHECK(replaced < 250);
 }
 
+TEST_CASE("the constant critic reports 0.5 for every answer and draws no noise", "[lab][selfcorrect]") {
+  lab::TaskConfig task;
+  ag::Rng rng(10);
+  const std::size_t B = 6, N = task.n_points, d = task.n_dims, n = 3;
+  const lab::Batch<double> b = lab::sample_batch<double>(task, B, rng);
+  lab::Batch<double> ctx = own_copy(b);
+  ag::Rng noise(1), explore(2), untouched(1);
+  lab::append_critiqued(task, b, ctx, n, ag::randn<double>({B, d}, rng), {1.0, 0.0, 0.5}, noise, explore);
+  for (std::size_t s = 0; s < B; ++s) CHECK(ctx.rs.data()[s * N + n] == 0.5);
+  CHECK(noise.uniform() == untouched.uniform());
+}
+
 TEST_CASE("spread responses: each at the length of y*, rewarded by its quality, and the critic agrees", "[lab][selfcorrect]") {
   lab::TaskConfig task;
   task.responses = lab::Responses::Spread;

@@ -27,6 +27,8 @@ void add_selfcorrect(CLI::App& app) {
       ->check(CLI::Range(0.0, 100.0))->capture_default_str();
   cmd->add_option("--responses", o->sc.responses, "the task's responses for the loop (default: the run's own)")
       ->check(CLI::IsMember({"line", "spread"}));
+  cmd->add_flag("--constant-critic", o->sc.constant_critic, "also the control whose critic reports 0.5 for every answer "
+                                                             "(rows method:constant, critic_noise 0)");
   cmd->add_option("--weights", o->sc.weights, "these weights (e.g. <run>/snapshots/step-000500.safetensors), not the checkpoint's")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "the CSV's file name inside the run directory")->capture_default_str();
@@ -35,12 +37,12 @@ void add_selfcorrect(CLI::App& app) {
     const auto curves = lab::self_correction(o->run, o->sc, std::cerr);
     const std::string path = cli::file_in_run(o->run, o->out);
     lab::write_rounds_csv(path, curves, o->sc.sequences);
-    std::printf("1 - cos(answer, y*) by round (round 0: %zu sampled triplets), mean over %zu sequences -> %s\n%-10s %6s",
+    std::printf("1 - cos(answer, y*) by round (round 0: %zu sampled triplets), mean over %zu sequences -> %s\n%-16s %6s",
                 o->sc.start, o->sc.sequences, path.c_str(), "method", "q");
     for (std::size_t t = 0; t < curves[0].mean.size(); ++t) std::printf(" %6zu", t);
     std::printf("\n");
     for (const auto& c : curves) {
-      std::printf("%-10s %6.2f", c.method.c_str(), c.critic_noise);
+      std::printf("%-16s %6.2f", c.method.c_str(), c.critic_noise);
       for (double m : c.mean) std::printf(" %6.3f", m);
       std::printf("\n");
     }

@@ -79,7 +79,10 @@ void append_critiqued(const TaskConfig& task, const Batch<double>& truth, Batch<
   const ag::TensorD response = at_context_length(ctx, n, critic.explore > 0 ? sample_around(a, critic.explore, explore) : a);
   const std::vector<double> score = critic_scores(task, truth, response);
   std::vector<double> reported = score;
-  replace_rewards(reported.data(), B, critic.noise, noise);
+  if (critic.constant >= 0)
+    std::fill(reported.begin(), reported.end(), critic.constant);
+  else
+    replace_rewards(reported.data(), B, critic.noise, noise);
   for (std::size_t s = 0; s < B; ++s) {
     std::copy_n(response.data() + s * d, d, ctx.ys.data() + (s * N + n) * d);
     ctx.rs.data()[s * N + n] = reported[s];

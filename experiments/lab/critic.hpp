@@ -24,6 +24,7 @@ namespace lab {
 struct CriticOptions {
   double noise = 0;    // q: the probability that a reported score is a fresh U(0, 1) draw
   double explore = 0;  // σ: the appended response is a sample around the answer (0: the answer)
+  double constant = -1;  // >= 0: a control that reports this score for every answer (no information, no noise)
 };
 
 // The critic's scores, before noise, of answers a (B, d) to the sequences of `truth`.
@@ -38,7 +39,8 @@ ag::TensorD sample_around(const ag::TensorD& a, double sigma, ag::Rng& rng);
 // One round: answers a (B, d) from the first n triplets of ctx become its triplet n, the response (a,
 // or a sample around it, at the context's length) and the score the critic reports (rs; rs_true gets
 // the score before noise). `truth` holds the sequences' y* and e; ctx's first n triplets are what the
-// answerer saw. Draws from `noise` (two per sequence, whatever q) and, when exploring, `explore`.
+// answerer saw. Draws from `noise` (two per sequence, whatever q; none for a constant critic) and, when
+// exploring, `explore`.
 void append_critiqued(const TaskConfig& task, const Batch<double>& truth, Batch<double>& ctx, std::size_t n,
                       const ag::TensorD& a, const CriticOptions& critic, ag::Rng& noise, ag::Rng& explore);
 

@@ -39,22 +39,30 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
   task.reward_noise = 0;  // the k starting triplets carry true rewards; only the critic is noisy
   const Batch<double> seqs = sample_batch<double>(task, opt.sequences, data);
 
+  struct Critic {
+    std::string suffix;
+    CriticOptions options;
+  };
+  std::vector<Critic> critics;
+  for (double q : opt.critic_noise) critics.push_back({"", {q, opt.explore}});
+  if (opt.constant_critic) critics.push_back({":constant", {0, opt.explore, 0.5}});
   std::vector<RoundCurve> curves;
-  for (double q : opt.critic_noise)
+  for (const Critic& critic_kind : critics)
     for (const auto& [name, answer] : answerers(*run.model, opt)) {
-      progress << "self-correction: " << name << ", critic noise " << q << "\n";
+      const CriticOptions& critic_options = critic_kind.options;
+      progress << "self-correction: " << name << critic_kind.suffix << ", critic noise " << critic_options.noise << "\n";
       Batch<double> ctx = seqs;  // a Batch copy shares its tensors: the triplets overwritten below get their own
       ctx.ys = ag::copy_as<double>(seqs.ys), ctx.rs = ag::copy_as<double>(seqs.rs), ctx.rs_true = ag::copy_as<double>(seqs.rs_true);
       ag::Rng critic(opt.seed ^ 0xC0FFEEull);  // the same critic and exploration draws for every answerer
       ag::Rng explore(opt.seed ^ 0xE7A1ull);
-      RoundCurve c{name, q, {}, {}};
+      RoundCurve c{name + critic_kind.suffix, critic_options.noise, {}, {}};
       for (std::size_t t = 0; t <= opt.rounds; ++t) {
         const std::size_t n = opt.start + t;
         const ag::TensorD a = answer(ctx, n);
         Curve summary;
         summarise(alignment_error(a, seqs.ystar), summary);
         c.mean.push_back(summary.mean[0]), c.sem.push_back(summary.sem[0]);
-        if (t < opt.rounds) append_critiqued(task, seqs, ctx, n, a, {q, opt.explore}, critic, explore);
+        if (t < opt.rounds) append_critiqued(task, seqs, ctx, n, a, critic_options, critic, explore);
       }
       curves.push_back(std::move(c));
     }

@@ -9,7 +9,10 @@
 // Round 0 answers from the k sampled triplets; round t from those plus t (answer, score) triplets.
 // The same loop runs with three answerers on the same sequences, critic draws and exploration draws:
 // the trained model, GD on the cosine PL loss (the `gd` baseline of icalign eval), and the explicit
-// construction (quadratic PL, construction.hpp).
+// construction (quadratic PL, construction.hpp). With constant_critic, also a control: the critic
+// reports 0.5 (the mean of U(0, 1)) for every answer, so the context grows by the answerer's own
+// answers with no information about them; it separates what the scores teach from what appending
+// one's own answers does.
 #pragma once
 #include <string>
 #include <vector>
@@ -28,12 +31,13 @@ struct SelfCorrectionOptions {
   double explore = 0;       // σ: the appended response is a sample around the answer (0: the answer)
   std::string responses;    // the task's responses ("line" or "spread"); empty: the run's own
   std::string weights;      // a .safetensors file (a snapshot) instead of the run's checkpoint
+  bool constant_critic = false;  // also the control whose critic reports 0.5 for every answer
   GdOptions gd;
 };
 
 struct RoundCurve {
-  std::string method;  // model, gd, construct
-  double critic_noise;
+  std::string method;  // model, gd, construct; with ":constant" the constant critic's control
+  double critic_noise;  // q (0 for the constant critic)
   std::vector<double> mean, sem;  // index: round 0..R
 };
 
