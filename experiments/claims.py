@@ -5,8 +5,9 @@
 
 Each claim's rule is written below, before any number is read: which runs are compared, at which k
 and noise, in which direction, and what interval decides. The tables go into docs/results.md
-(between <!-- claims --> and <!-- /claims -->) and docs/self_correction.md (between
-<!-- selfcorrect_criteria --> and <!-- /selfcorrect_criteria -->); the test `claims_generated` runs
+(between <!-- claims --> and <!-- /claims -->, and the small-scale error table between
+<!-- small_scale_errors --> and its end), docs/self_correction.md (<!-- selfcorrect_criteria -->) and
+docs/construction.md (<!-- construction_compare -->); the test `claims_generated` runs
 --check, so a table edited by hand fails it.
 
 The statistics (one convention per comparison, named in its `evidence` column):
@@ -234,6 +235,47 @@ def criteria_csv_rows(rows):
     return out
 
 
+SMALL_ROWS = [("default (4 layers, 4 heads, softmax, FFN, causal)", "default", 0.0, "model"),
+              ("1 layer", "depth1", 0.0, "model"), ("2 layers", "depth2", 0.0, "model"), ("8 layers", "depth8", 0.0, "model"),
+              ("1 head", "heads1", 0.0, "model"), ("2 heads", "heads2", 0.0, "model"), ("8 heads", "heads8", 0.0, "model"),
+              ("linear attention (causal)", "linear", 0.0, "model"),
+              ("linear attention, unmasked", "linear_noncausal", 0.0, "model"),
+              ("no FFN (causal)", "noffn", 0.0, "model"), ("no FFN, unmasked", "noffn_noncausal", 0.0, "model"),
+              ("default, rewards replaced (p = 1)", "default", 1.0, "model"),
+              ("GD (PL loss, Adam, 50 steps)", "default", 0.0, "gd"),
+              ("mean of the responses seen", "default", 0.0, "mean_response"),
+              ("reward-weighted mean", "default", 0.0, "reward_weighted"),
+              ("top-1 by reward", "default", 0.0, "best_response")]
+
+
+def errors_markdown(data, ks=(2, 5, 10, 19)):
+    """The small-scale error table: models mean ± SE over seeds; baselines (the same on every seed) bare"""
+    out = ["| run | seeds | " + " | ".join(f"k = {k}" for k in ks) + " |", "|---|---|" + "---|" * len(ks)]
+    for label, run, noise, method in SMALL_ROWS:
+        cells = []
+        for k in ks:
+            seeds = data[(run, noise, method, k)]
+            m, v = mean_var([x[0] for x in seeds.values()])
+            cells.append(f"{m:.3f} ± {math.sqrt(v / len(seeds)):.3f}" if method == "model" else f"{m:.3f}")
+        n = len(data[(run, noise, method, ks[0])])
+        out.append(f"| {label} | {n if method == 'model' else 'baseline'} | " + " | ".join(cells) + " |")
+    return "\n" + "\n".join(out) + "\n\n"
+
+
+def construction_markdown(path, ks=(2, 3, 5, 10, 19)):
+    """docs/construction.md §6.4: the construction, GD and the trained model on the same sequences"""
+    c = {(r["method"], int(r["k"])): float(r["mean"]) for r in csv.DictReader(open(path))}
+    cols = [("trained model", "model"), ("GD, cosine (Adam, 50 steps)", "gd"), ("construction K = 1", "construct_K1"),
+            ("construction K = 3", "construct_K3"), ("mean response", "mean_response"), ("direction y* − e", "ystar_minus_e")]
+    out = ["| k | " + " | ".join(name for name, _ in cols) + " |", "|---|" + "---|" * len(cols)]
+    for k in ks:
+        out.append(f"| {k} | " + " | ".join(f"{c[(m, k)]:.3f}" for _, m in cols) + " |")
+    below = [k for k in range(1, 20) if all(c[("model", j)] < c[("ystar_minus_e", j)] for j in range(k, 20))]
+    out.append(f"\nThe trained model is below the direction y* − e from k = {below[0]} on, and above it before." if below else
+               "\nThe trained model is never below the direction y* − e at every larger k.")
+    return "\n" + "\n".join(out) + "\n\n"
+
+
 def splice(text, body, name):
     begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->\n"
     if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
@@ -254,8 +296,11 @@ def outputs():
     lines = [",".join(fields)] + [",".join(f'"{r[f]}"' if "," in str(r[f]) else str(r[f]) for f in fields)
                                   for r in claims + criteria_csv_rows(loops)]
     files = {f"{RESULTS}/claims.csv": "\n".join(lines) + "\n"}
-    files["docs/results.md"] = splice(open("docs/results.md").read(), claims_markdown(claims), "claims")
+    page = splice(open("docs/results.md").read(), claims_markdown(claims), "claims")
+    files["docs/results.md"] = splice(page, errors_markdown(small), "small_scale_errors")
     files["docs/self_correction.md"] = splice(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria")
+    files["docs/construction.md"] = splice(open("docs/construction.md").read(), construction_markdown(f"{RESULTS}/compare.csv"),
+                                           "construction_compare")
     return files
 
 

@@ -4,8 +4,8 @@
 #      panels.yaml (the six panels), panels_more.yaml (2 and 8 layers, 2 and 8 heads), panels_noncausal.yaml (the
 #      official code's unmasked ablations), reward_use.yaml (longer training, larger batch);
 #   2. the figures and summary in docs/results/;
-#   3. multi-round self-correction on the default model of each seed, and their mean over seeds;
-#   4. the explicit construction against the default model of seed 1.
+#   3. the explicit construction against the default model of seed 1.
+# (Multi-round self-correction is scripts/self_correction.sh's.)
 # From scratch about 4 hours on 2 cores (6.2 hours of single-core training, plus evaluation); with
 # every run done, a minute. With --quick, only panels.yaml (about 1 hour).
 set -euo pipefail
@@ -28,10 +28,5 @@ for grid in panels panels_more panels_noncausal reward_use; do
 done
 /usr/bin/python3 experiments/plot_panels.py docs/results "${csvs[@]}"
 /usr/bin/python3 experiments/run_times.py docs/results/run_times.csv $(for g in "${grids[@]}"; do echo "runs/$g"; done)
-for seed in 1 2 3; do
-  ./build/icalign selfcorrect --run "runs/panels/default-s$seed" --sequences 512
-done
-cp runs/panels/default-s1/selfcorrect.csv runs/panels/default-s1/selfcorrect.png docs/results/
-/usr/bin/python3 experiments/plot_selfcorrect.py --seeds docs/results/selfcorrect_seeds runs/panels/default-s{1,2,3}/selfcorrect.csv
 ./build/icalign construct --run runs/panels/default-s1 --out runs/construct_panels
 cp runs/construct_panels/compare.csv runs/construct_panels/compare.png docs/results/
