@@ -44,15 +44,18 @@ void add_agree(CLI::App& app) {
       const ag::TensorD all = lab::model_answers(*run.model, batch);  // (B, N, d): the answer after each k
       return ag::reshape(ag::slice(all, 1, k, k + 1), {long(batch.rs.shape()[0]), long(all.shape()[2])});
     };
-    const lab::Answerer gd = [&](const lab::Batch<double>& batch, std::size_t k) {
-      ag::Rng init(o->eval.seed + k);  // the same start for every map: only the rewards differ
-      return lab::gd_answers(batch, k, o->eval.gd, init);
+    const lab::Answerer gd = [&](const lab::Batch<double>& batch, std::size_t k) {  // the same start for every map
+      return lab::gd_answers_seeded(batch, k, o->eval.gd, o->eval.seed);
     };
     const std::size_t N = run.cfg.model.n_points;
     for (std::size_t k : o->sensitivity_k)
       if (k < 1 || k >= N) throw std::invalid_argument("--sensitivity-k: every k must be in 1.." + std::to_string(N - 1) + ", got " + std::to_string(k));
     const lab::Answerer construct = lab::construction_answers;
-    auto rows = lab::agreement_study({{"model", model}, {"construct", construct}}, gd, b, N);
+    // The ceiling of agreement with GD: GD itself from another initialisation.
+    const lab::Answerer gd_other_init = [&](const lab::Batch<double>& batch, std::size_t k) {
+      return lab::gd_answers_seeded(batch, k, o->eval.gd, o->eval.seed ^ 0x5EED5EEDull);
+    };
+    auto rows = lab::agreement_study({{"model", model}, {"construct", construct}, {"gd_other_init", gd_other_init}}, gd, b, N);
     ag::Rng first(o->eval.seed);  // the same sequences' first few, for the costly sensitivity measure
     const lab::Batch<double> few = lab::sample_batch<double>(run.cfg.task, std::min(o->sensitivity_sequences, o->eval.sequences), first);
     for (const auto& r : lab::sensitivity_study(*run.model, {{"construct", construct}}, gd, few, o->sensitivity_k, o->eval.seed))

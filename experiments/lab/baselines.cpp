@@ -116,4 +116,9 @@ ag::TensorD gd_quadratic_answers(const ag::TensorD& W0, const ag::TensorD& x, co
   return answer().detach();
 }
 
+ag::TensorD gd_answers_seeded(const Batch<double>& b, std::size_t k, const GdOptions& opt, std::uint64_t seed) {
+  ag::Rng init(seed + k);
+  return gd_answers(b, k, opt, init);
+}
+
 }  // namespace lab

@@ -32,6 +32,11 @@ struct GdOptions {
 };
 ag::TensorD gd_answers(const Batch<double>& b, std::size_t k, const GdOptions& opt, ag::Rng& init_rng);
 
+// GD's answer with its initialisation drawn from a stream seeded with seed + k: the rule of every study
+// that compares with GD (evaluation, the loop, agreement, the construction's comparison), so that they
+// all meet the same GD on the same sequences.
+ag::TensorD gd_answers_seeded(const Batch<double>& b, std::size_t k, const GdOptions& opt, std::uint64_t seed);
+
 // Plain gradient descent on the PL loss with the quadratic reward s_j = -β ‖W x - y_j‖² (the theory's
 // objective), from W0 (B, d, d), with learning rate eta, for `steps` steps; returns W x (B, d). The
 // reference the explicit construction must equal. x (B, d), ys (B, k, d), rs (B, k).

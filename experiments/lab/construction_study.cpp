@@ -149,7 +149,7 @@ std::vector<Curve> compare_study(const std::string& run_dir, const CompareOption
   };
   std::vector<Method> methods{
       {"model", [&](std::size_t k) { return ag::reshape(ag::slice(run.answers, 1, k, k + 1), {long(B), long(d)}); }},
-      {"gd", [&](std::size_t k) { ag::Rng init(opt.eval.seed + k); return gd_answers(b, k, opt.eval.gd, init); }}};
+      {"gd", [&](std::size_t k) { return eval_gd_answers(b, k, opt.eval, run.task.reward_noise); }}};
   for (std::size_t K : opt.steps)
     methods.emplace_back("construct_K" + std::to_string(K), [&construct, K](std::size_t k) { return construct(K, k); });
   methods.emplace_back("mean_response", [&](std::size_t k) { return mean_response(b, k); });

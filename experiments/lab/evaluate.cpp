@@ -43,8 +43,7 @@ ag::TensorD model_answers(const ICAlignTransformer<float>& model, const Batch<do
 ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt, double reward_noise) {
   GdOptions gd = opt.gd;
   if (opt.gd_steps_by_noise) gd.steps = static_cast<int>(50 - 25 * reward_noise);
-  ag::Rng init(opt.seed + k);
-  return gd_answers(b, k, gd, init);
+  return gd_answers_seeded(b, k, gd, opt.seed);
 }
 
 TrainedRun load_run(const std::string& run_dir, const std::string& weights) {

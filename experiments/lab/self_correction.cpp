@@ -17,10 +17,7 @@ std::vector<std::pair<std::string, Answerer>> answerers(const ICAlignTransformer
     const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
     return ag::reshape(ag::slice(model_answers(model, ctx), 1, n, n + 1), {long(B), long(d)});
   };
-  auto gd = [&opt](const Batch<double>& ctx, std::size_t n) {
-    ag::Rng init(opt.seed + n);
-    return gd_answers(ctx, n, opt.gd, init);
-  };
+  auto gd = [&opt](const Batch<double>& ctx, std::size_t n) { return gd_answers_seeded(ctx, n, opt.gd, opt.seed); };
   return {{"model", model_answer}, {"gd", gd}, {"construct", construction_answers}};
 }
 
