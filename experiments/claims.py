@@ -150,6 +150,9 @@ def evaluate_claims(scale, data):
 #   holds      accurate critic: no round more than RISE_TOLERANCE above the best earlier round
 #   blind      random critic (q = 1): round 4 >= 0.95 x round 0 (no gain without information)
 #   the score  round 4 with an accurate critic at least SCORE_MARGIN below round 4 with a random one
+#   beyond the context  (where the loop ran the constant critic, which reports 0.5 for every answer)
+#              round 4 with an accurate critic at least SCORE_MARGIN below round 4 with the constant one:
+#              the gain is the scores', not the growing context's
 RISE_TOLERANCE = 0.01
 SCORE_MARGIN = 0.01
 
@@ -165,10 +168,14 @@ def load_loops(path):
     return curves
 
 
-def criteria(q0, q1):
+def criteria(q0, q1, constant=None):
     worst_rise = max(q0[t] - min(q0[:t]) for t in range(1, len(q0)))
-    return {"gains": q0[4] / q0[0], "worst_rise": worst_rise, "blind": q1[4] / q1[0], "score_effect": q1[4] - q0[4],
-            "ok": [q0[4] / q0[0] <= 0.85, worst_rise <= RISE_TOLERANCE, q1[4] / q1[0] >= 0.95, q1[4] - q0[4] >= SCORE_MARGIN]}
+    c = {"gains": q0[4] / q0[0], "worst_rise": worst_rise, "blind": q1[4] / q1[0], "score_effect": q1[4] - q0[4],
+         "ok": [q0[4] / q0[0] <= 0.85, worst_rise <= RISE_TOLERANCE, q1[4] / q1[0] >= 0.95, q1[4] - q0[4] >= SCORE_MARGIN]}
+    c["context_effect"] = None if constant is None else constant[4] - q0[4]
+    if constant is not None:
+        c["ok"].append(c["context_effect"] >= SCORE_MARGIN)
+    return c
 
 
 def loop_rows(scale, curves, method="model"):
@@ -178,12 +185,19 @@ def loop_rows(scale, curves, method="model"):
         seeds = sorted({s for vv, m, s, q in curves if vv == v and m == method and q == 0.0 and (vv, m, s, 1.0) in curves})
         if not seeds:
             continue
-        each = {s: criteria(curves[(v, method, s, 0.0)], curves[(v, method, s, 1.0)]) for s in seeds}
-        mean0 = [sum(curves[(v, method, s, 0.0)][t] for s in seeds) / len(seeds) for t in range(len(curves[(v, method, seeds[0], 0.0)]))]
-        mean1 = [sum(curves[(v, method, s, 1.0)][t] for s in seeds) / len(seeds) for t in range(len(mean0))]
-        for label, c in [(f"seed {s}", each[s]) for s in seeds] + [(f"mean of {len(seeds)}", criteria(mean0, mean1))]:
-            rows.append(dict(scale=scale, variant=v, curve=label, **{k: c[k] for k in ("gains", "worst_rise", "blind", "score_effect")},
-                             ok=c["ok"], all=all(c["ok"])))
+        control = all((v, method + ":constant", s, 0.0) in curves for s in seeds)
+
+        def curve(s, q, m=method):
+            return curves[(v, m, s, q)]
+
+        def mean(q, m=method):
+            return [sum(curve(s, q, m)[t] for s in seeds) / len(seeds) for t in range(len(curve(seeds[0], q, m)))]
+        each = [(f"seed {s}", criteria(curve(s, 0.0), curve(s, 1.0), curve(s, 0.0, method + ":constant") if control else None))
+                for s in seeds]
+        each.append((f"mean of {len(seeds)}", criteria(mean(0.0), mean(1.0), mean(0.0, method + ":constant") if control else None)))
+        for label, c in each:
+            rows.append(dict(scale=scale, variant=v, curve=label, ok=c["ok"], all=all(c["ok"]),
+                             **{k: c[k] for k in ("gains", "worst_rise", "blind", "score_effect", "context_effect")}))
     return rows
 
 
@@ -214,12 +228,14 @@ def criteria_markdown(rows):
         out.append(f"\n**{'Small scale' if scale == 'small' else 'Paper scale'}**, the trained model in the loop "
                    f"(each seed and the mean curve over seeds):\n")
         out.append("| variant | curve | q = 0: round 4 / round 0 ≤ 0.85 | q = 0: worst rise over the best earlier round "
-                   f"≤ {RISE_TOLERANCE} | q = 1: round 4 / round 0 ≥ 0.95 | round 4: q = 1 − q = 0 ≥ {SCORE_MARGIN} | all |")
-        out.append("|---|---|---|---|---|---|---|")
+                   f"≤ {RISE_TOLERANCE} | q = 1: round 4 / round 0 ≥ 0.95 | round 4: q = 1 − q = 0 ≥ {SCORE_MARGIN} | "
+                   f"round 4: constant − q = 0 ≥ {SCORE_MARGIN} | all |")
+        out.append("|---|---|---|---|---|---|---|---|")
         for r in sel:
             ok = r["ok"]
+            context = f"{r['context_effect']:.3f} {mark(ok[4])}" if r["context_effect"] is not None else "not run"
             out.append(f"| {r['variant']} | {r['curve']} | {r['gains']:.2f} {mark(ok[0])} | {r['worst_rise']:.3f} {mark(ok[1])} | "
-                       f"{r['blind']:.2f} {mark(ok[2])} | {r['score_effect']:.3f} {mark(ok[3])} | {mark(r['all'])} |")
+                       f"{r['blind']:.2f} {mark(ok[2])} | {r['score_effect']:.3f} {mark(ok[3])} | {context} | {mark(r['all'])} |")
     return "\n".join(out) + "\n\n"
 
 
@@ -231,7 +247,7 @@ def criteria_csv_rows(rows):
         out.append(dict(claim="self-correction", scale=r["scale"], comparison=f"{r['variant']}, {r['curve']}: gains, holds, blind, score",
                         evidence="loop", seeds=seeds, effect=f"{r['gains']:.4f}", ci_low="", ci_high="",
                         verdict="supported" if r["all"] else "not met: " + ", ".join(
-                            n for n, ok in zip(("gains", "holds", "blind", "score"), r["ok"]) if not ok)))
+                            n for n, ok in zip(("gains", "holds", "blind", "score", "beyond the context"), r["ok"]) if not ok)))
     return out
 
 
