@@ -47,6 +47,11 @@ expect_error "no eval*.csv" plot --run "$work/run"
 expect_error "start + rounds < n_points = 6" selfcorrect --run "$work/run" --rounds 5 --sequences 4
 expect_error "has no checkpoint to compare with" construct --run "$work/b" --out "$work/c"
 expect_usage_error "--contexts: Value 1 not in range" construct --contexts 1 --out "$work/c"
+# nan compares false with every bound: a plain range check lets it through.
+expect_usage_error "must be a number in [0, 1], got nan" selfcorrect --run "$work/run" --critic-noise nan
+expect_usage_error "must be a number in [0, 1], got nan" eval --run "$work/run" --noise nan
+expect_usage_error "must be a number in [0, 100], got nan" selfcorrect --run "$work/run" --explore nan
+expect_usage_error "must be a number in [0, 1], got 2" eval --run "$work/run" --noise 2
 
 # And the construct subcommand's outputs, on a few contexts: every table and figure, and equality.
 if "$icalign" construct --contexts 4 --out "$work/c" >"$work/c.log" 2>&1 &&

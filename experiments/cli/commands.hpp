@@ -14,6 +14,18 @@ void add_sweep(CLI::App& app);      // a grid of runs, trained and evaluated
 void add_selfcorrect(CLI::App& app);  // multi-round self-correction with a critic
 void add_agree(CLI::App& app);      // agreement with GD and invariance to reward maps
 
+// A number in [lo, hi]; unlike CLI::Range it refuses nan, which compares false with every bound.
+inline CLI::Validator number_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !(v >= lo && v <= hi))
+          return "must be a number in [" + CLI::detail::to_string(lo) + ", " + CLI::detail::to_string(hi) + "], got " + text;
+        return {};
+      },
+      "NUMBER in [" + CLI::detail::to_string(lo) + ", " + CLI::detail::to_string(hi) + "]");
+}
+
 // <run>/<name> for an --out option: a plain file name inside the run directory, else an error.
 std::string file_in_run(const std::string& run, const std::string& name);
 

@@ -100,9 +100,9 @@ void add_construct(CLI::App& app) {
       ->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--steps", o->compare.steps, "GD steps K of the constructions compared")->check(CLI::Range(1, 100));
   cmd->add_option("--beta", o->compare.beta, "reward sharpness of the construction in the comparison")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(number_in(1e-300, 1e300))->capture_default_str();
   cmd->add_option("--eta", o->compare.eta, "GD learning rate of the construction in the comparison")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(number_in(0.0, 1e300))->capture_default_str();
   cmd->callback([o] {
     if (!o->run.empty() && nn::training_state_dir(o->run + "/checkpoint").empty())
       throw std::runtime_error("run '" + o->run + "' has no checkpoint to compare with (train it first)");

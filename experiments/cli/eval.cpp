@@ -19,7 +19,7 @@ void add_eval(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("eval", "evaluate a run against the baselines; writes <run>/eval*.csv");
   cmd->add_option("--run", o->run, "run directory")->required();
-  cmd->add_option("--noise", o->noises, "reward noise levels to evaluate at (default: the run's own)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--noise", o->noises, "reward noise levels to evaluate at (default: the run's own)")->check(number_in(0.0, 1.0));
   cmd->add_option("--sequences", o->eval.sequences, "held-out sequences (mean and standard error over them)")
       ->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--seed", o->eval.seed, "seed of the held-out sequences");

@@ -20,11 +20,11 @@ void add_selfcorrect(CLI::App& app) {
   cmd->add_option("--start", o->sc.start, "sampled triplets before the first answer")->capture_default_str();
   cmd->add_option("--rounds", o->sc.rounds, "rounds of answer, score, append")->capture_default_str();
   cmd->add_option("--critic-noise", o->sc.critic_noise, "probabilities q that the critic's score is replaced by U(0,1)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_in(0.0, 1.0));
   cmd->add_option("--sequences", o->sc.sequences, "held-out sequences")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--seed", o->sc.seed, "seed of the sequences and the critic's noise")->capture_default_str();
   cmd->add_option("--explore", o->sc.explore, "sigma: append a sample around each answer, unit(a) + sigma z/sqrt(d), not the answer")
-      ->check(CLI::Range(0.0, 100.0))->capture_default_str();
+      ->check(number_in(0.0, 100.0))->capture_default_str();
   cmd->add_option("--responses", o->sc.responses, "the task's responses for the loop (default: the run's own)")
       ->check(CLI::IsMember({"line", "spread"}));
   cmd->add_flag("--constant-critic", o->sc.constant_critic, "also the control whose critic reports 0.5 for every answer "
