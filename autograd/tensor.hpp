@@ -21,7 +21,7 @@ using Buffer = xt::xtensor<T, 1>;  // flat storage; the shape lives beside it
 template <class T>
 struct TensorImpl final : ImplBase {
   std::shared_ptr<Buffer<T>> data;  // shared by detach() and reshape()
-  std::shared_ptr<Buffer<T>> grad;  // allocated (zeroed) when the first gradient arrives
+  std::shared_ptr<Buffer<T>> grad;  // allocated when the first gradient arrives (op_util.hpp: zeroed, or written whole)
   bool has_grad() const override { return grad != nullptr; }
 };
 

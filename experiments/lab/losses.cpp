@@ -60,7 +60,8 @@ ag::Tensor<T> ranking(const ag::Tensor<T>& rs) {
 // when k is ranked at or after j:
 //   denom[b, m, j] = sum_k E[b, m, k] A[b, j, k]        (one batched matmul)
 //   loss[b, m]     = sum_{j seen} (log denom[b, m, j] - S[b, m, j])
-// Unseen entries get denom 1 (log 1 = 0) and are masked out.
+// Unseen entries get 1 added to their denominator, so that its log is finite even where a row has
+// seen nothing; their terms are masked out.
 template <class T>
 ag::Tensor<T> pl_rows(const ag::Tensor<T>& S, const ag::Tensor<T>& seen, const ag::Tensor<T>& rs) {
   const ag::Tensor<T> denom = ag::matmul(ag::exp(S) * seen, ranking(rs)) + (T(1) - seen);
