@@ -11,8 +11,8 @@
 #include <iostream>
 
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/distributed.hpp"
-#include "experiments/lab/interrupts.hpp"
+#include "experiments/train/distributed.hpp"
+#include "experiments/train/interrupts.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"icalign: train transformers on in-context alignment (Wang et al., NeurIPS 2024)"};

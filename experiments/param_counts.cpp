@@ -1,7 +1,7 @@
 // Prints the parameter count of each of the paper's model configurations, as built by nn/.
 #include <cstdio>
 
-#include "experiments/lab/model.hpp"
+#include "experiments/model/model.hpp"
 
 int main() {
   struct Row {

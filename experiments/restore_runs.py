@@ -20,7 +20,7 @@ from collections import defaultdict
 HEADER = "run,seed,noise,method,k,mean,sem,n"
 
 
-def eval_csv_name(noise: str) -> str:  # experiments/lab/evaluate.cpp: eval_csv_name
+def eval_csv_name(noise: str) -> str:  # experiments/studies/evaluate.cpp: eval_csv_name
     return "eval.csv" if float(noise) < 0 else "eval_noise%.2f.csv" % float(noise)
 
 

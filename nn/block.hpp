@@ -1,6 +1,6 @@
 // A GPT-2 transformer block and its MLP sublayer, generic over width, heads, attention kind,
 // masking, LayerNorm and activation (BlockSpec). Models are stacks of these; the task's model is in
-// experiments/lab/model.hpp.
+// experiments/model/model.hpp.
 #pragma once
 #include <memory>
 
@@ -11,7 +11,7 @@ namespace nn {
 enum class Activation { Gelu, Relu };
 
 // What one block is made of. The defaults are GPT-2's: pre-LN, GELU, 4C hidden. The explicit
-// construction (experiments/lab/construction.hpp) uses no LayerNorm and a ReLU FFN of its own
+// construction (experiments/model/construction.hpp) uses no LayerNorm and a ReLU FFN of its own
 // width, so its hand-set weights act on the residual stream directly.
 struct BlockSpec {
   std::size_t n_embd = 96, n_head = 3;

@@ -38,7 +38,7 @@ MUTANTS = [
     ("Adam's bias correction one step off", "nn/optim.cpp",
      "const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t));",
      "const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t + 1));"),
-    ("a resume that restarts from step 0", "experiments/lab/trainer.cpp",
+    ("a resume that restarts from step 0", "experiments/train/trainer.cpp",
      "step = saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);",
      "saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);"),
     ("attention's backward rebuilds P with a wrong 1/sum", "autograd/fused_attention.cpp",
@@ -83,7 +83,7 @@ MUTANTS = [
     ("libxsmm's scratch path drops beta * C", "autograd/gemm_xsmm.cpp",
      "(beta == T(0) ? T(0) : beta * c)",
      "T(0)"),
-    ("the micro-batch sum leaves out the last micro-batch", "experiments/lab/data_parallel.cpp",
+    ("the micro-batch sum leaves out the last micro-batch", "experiments/train/data_parallel.cpp",
      "for (std::size_t i = 1; i < m; ++i) sum += gradient_of(i)[at + k];",
      "for (std::size_t i = 1; i + 1 < m; ++i) sum += gradient_of(i)[at + k];"),
 ]

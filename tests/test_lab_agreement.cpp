@@ -1,9 +1,9 @@
 // The agreement and invariance measures of `icalign agree`, on answerers whose answer is known: GD
 // against itself agrees perfectly and, since the PL loss sees only the order of the rewards, GD is
 // exactly invariant to increasing maps of them; an answerer that weighs by reward values is not.
-#include "experiments/lab/agreement.hpp"
-#include "experiments/lab/baselines.hpp"
-#include "experiments/lab/sensitivity.hpp"
+#include "experiments/studies/agreement.hpp"
+#include "experiments/methods/baselines.hpp"
+#include "experiments/studies/sensitivity.hpp"
 #include "testing.hpp"
 
 namespace {

@@ -1,8 +1,8 @@
 // The evaluation metric and the baselines, on hand-made and sampled sequences.
 #include <numeric>
 
-#include "experiments/lab/baselines.hpp"
-#include "experiments/lab/losses.hpp"
+#include "experiments/methods/baselines.hpp"
+#include "experiments/task/losses.hpp"
 #include "testing.hpp"
 
 using Catch::Matchers::WithinAbs;

@@ -2,7 +2,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "experiments/lab/config.hpp"
+#include "experiments/train/config.hpp"
 #include "nn/train_state.hpp"
 #include "testing.hpp"
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "experiments/lab/baselines.hpp"
-#include "experiments/lab/construction_study.hpp"
+#include "experiments/methods/baselines.hpp"
+#include "experiments/studies/construction_study.hpp"
 #include "testing.hpp"
 
 using Catch::Matchers::Contains;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "experiments/lab/losses.hpp"
+#include "experiments/task/losses.hpp"
 #include "testing.hpp"
 
 using namespace agtest;

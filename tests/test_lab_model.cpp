@@ -1,10 +1,10 @@
-// The task's transformer (experiments/lab/model.hpp): a gradient check of the whole tiny model in
+// The task's transformer (experiments/model/model.hpp): a gradient check of the whole tiny model in
 // every variant, PyTorch-compatible names and counts, GPT-2 init, causality, config errors, threads.
 #include <cmath>
 
 #include "autograd/blas.hpp"
-#include "experiments/lab/data_parallel.hpp"
-#include "experiments/lab/model.hpp"
+#include "experiments/train/data_parallel.hpp"
+#include "experiments/model/model.hpp"
 #include "testing.hpp"
 
 using namespace agtest;

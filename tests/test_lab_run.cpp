@@ -3,8 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "experiments/lab/evaluate.hpp"
-#include "experiments/lab/trainer.hpp"
+#include "experiments/studies/evaluate.hpp"
+#include "experiments/train/trainer.hpp"
 #include "testing.hpp"
 
 using Catch::Contains;

@@ -3,9 +3,9 @@
 // score, never on the truth the critic scores against; its noise reaches the reported scores.
 #include <cmath>
 
-#include "experiments/lab/critic.hpp"
-#include "experiments/lab/evaluate.hpp"
-#include "experiments/lab/on_policy.hpp"
+#include "experiments/task/critic.hpp"
+#include "experiments/studies/evaluate.hpp"
+#include "experiments/train/on_policy.hpp"
 #include "testing.hpp"
 
 using Catch::Matchers::WithinAbs;

@@ -1,7 +1,7 @@
 // The task generator: shapes, the exact mixtures, the noise fraction, seeding, config errors.
 #include <cmath>
 
-#include "experiments/lab/task.hpp"
+#include "experiments/task/task.hpp"
 #include "testing.hpp"
 
 using Catch::Matchers::WithinAbs;

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <limits>
 
-#include "experiments/lab/child_process.hpp"
+#include "experiments/train/child_process.hpp"
 #include "nn/dir_lock.hpp"
 #include "nn/files.hpp"
 #include "nn/train_state.hpp"

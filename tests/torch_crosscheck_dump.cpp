@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <string>
 
-#include "experiments/lab/losses.hpp"
+#include "experiments/task/losses.hpp"
 #include "nn/checkpoint.hpp"
-#include "experiments/lab/model.hpp"
+#include "experiments/model/model.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "autograd/autograd.hpp"
-#include "experiments/lab/losses.hpp"
+#include "experiments/task/losses.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // The cost of data parallelism per training step: the all-gather of every rank's micro-batch gradient
-// and the sum in micro-batch order (experiments/lab/data_parallel.cpp), for the paper's model
+// and the sum in micro-batch order (experiments/train/data_parallel.cpp), for the paper's model
 // (config A: 2,243,813 parameters, 9 MB of float gradient). Run it as the training would run:
 //   ./build/bench_reduce                                   # N = 1: the sum alone
 //   mpirun -np 2 --oversubscribe ./build/bench_reduce      # N = 2
@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "experiments/lab/distributed.hpp"
-#include "experiments/lab/model.hpp"
+#include "experiments/train/distributed.hpp"
+#include "experiments/model/model.hpp"
 
 int main() {
   const lab::Group group = lab::Group::world();

@@ -4,11 +4,11 @@
 #include <memory>
 
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/agreement.hpp"
-#include "experiments/lab/construction_study.hpp"
-#include "experiments/lab/sensitivity.hpp"
-#include "experiments/lab/evaluate.hpp"
-#include "experiments/lab/trainer.hpp"
+#include "experiments/studies/agreement.hpp"
+#include "experiments/studies/construction_study.hpp"
+#include "experiments/studies/sensitivity.hpp"
+#include "experiments/studies/evaluate.hpp"
+#include "experiments/train/trainer.hpp"
 
 namespace cli {
 

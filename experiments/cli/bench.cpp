@@ -12,12 +12,12 @@
 #include <sstream>
 
 #include "autograd/blas.hpp"
-#include "experiments/lab/child_process.hpp"
+#include "experiments/train/child_process.hpp"
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/losses.hpp"
-#include "experiments/lab/task.hpp"
+#include "experiments/task/losses.hpp"
+#include "experiments/task/task.hpp"
 #include "nn/optim.hpp"
-#include "experiments/lab/model.hpp"
+#include "experiments/model/model.hpp"
 
 namespace cli {
 namespace {

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/construction_study.hpp"
+#include "experiments/studies/construction_study.hpp"
 #include "nn/files.hpp"
 #include "nn/train_state.hpp"
 

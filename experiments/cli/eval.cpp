@@ -2,8 +2,8 @@
 #include <memory>
 
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/evaluate.hpp"
-#include "experiments/lab/trainer.hpp"
+#include "experiments/studies/evaluate.hpp"
+#include "experiments/train/trainer.hpp"
 #include "nn/checkpoint.hpp"
 
 namespace cli {

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <memory>
 
-#include "experiments/lab/child_process.hpp"
+#include "experiments/train/child_process.hpp"
 #include "experiments/cli/commands.hpp"
 
 namespace cli {

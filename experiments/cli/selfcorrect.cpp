@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/self_correction.hpp"
-#include "experiments/lab/trainer.hpp"
+#include "experiments/studies/self_correction.hpp"
+#include "experiments/train/trainer.hpp"
 
 namespace cli {
 

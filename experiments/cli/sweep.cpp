@@ -4,8 +4,8 @@
 
 #include "autograd/blas.hpp"
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/distributed.hpp"
-#include "experiments/lab/sweep.hpp"
+#include "experiments/train/distributed.hpp"
+#include "experiments/studies/sweep.hpp"
 
 namespace cli {
 
@@ -17,7 +17,7 @@ void add_sweep(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("sweep", "train and evaluate a grid of runs (resumable, shardable); "
                                           "gathers every run's curves into <out>/results.csv");
-  cmd->add_option("--grid", o->grid, "grid file (YAML; see experiments/lab/sweep.hpp)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--grid", o->grid, "grid file (YAML; see experiments/studies/sweep.hpp)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--shard", o->shard, "run only shard i of n: runs whose index mod n is i")->capture_default_str();
   cmd->add_option("--runs-dir", o->sweep.runs_dir, "where the run directories and results.csv go (default: the grid's out)");
   cmd->add_option("--only", o->sweep.only, "train only these runs: names (every seed) or name-sN; results.csv still gathers the whole grid");

@@ -5,8 +5,8 @@
 
 #include "autograd/blas.hpp"
 #include "experiments/cli/commands.hpp"
-#include "experiments/lab/distributed.hpp"
-#include "experiments/lab/trainer.hpp"
+#include "experiments/train/distributed.hpp"
+#include "experiments/train/trainer.hpp"
 #include "nn/files.hpp"
 
 namespace cli {

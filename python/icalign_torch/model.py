@@ -9,7 +9,7 @@ q.k / sqrt(head size); "softmax" normalises them (future tokens masked to -inf w
 "linear" uses them as they are (future tokens weigh 0 when causal). Without FFN a block is its
 attention sublayer only, with no ln_2.
 
-Parameter names and layouts are the C++ model's (experiments/lab/model.hpp), so an icalign
+Parameter names and layouts are the C++ model's (experiments/model/model.hpp), so an icalign
 checkpoint loads with load_state_dict(strict=True): _read_in, wpe, h.{i}.ln_1, h.{i}.c_attn
 (weight (3C, C)), h.{i}.c_proj, h.{i}.ln_2, h.{i}.c_fc, h.{i}.mlp_proj, ln_f, _read_out.
 

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "experiments/lab/sweep.hpp"
+#include "experiments/studies/sweep.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string path = "/tmp/fuzz_grid." + std::to_string(::getpid()) + ".yaml";
