@@ -3,7 +3,7 @@
 # continues) the grid, then writes docs/results/paper_scale.csv, the figures in
 # docs/results/paper_scale/, and every finished model to docs/results/paper_scale/models/RUN-sSEED/
 # (config, float32 weights, eval CSVs, and check16.csv for the load test; written once, never
-# rewritten). The released model docs/results/paper_model is default-s1's.
+# rewritten; their eval CSVs follow the runs'). The released model docs/results/paper_model is default-s1's.
 # The runs live in ~/icalign-runs/paper_scale (the grid's out; RUNS_DIR=... to move them), outside the
 # checkout, because the whole grid takes days on 2 cores; every call continues where the last one
 # stopped. A new machine restores the runs whose models are committed (experiments/restore_runs.py)
@@ -26,10 +26,15 @@ if [ "${1:-}" != "--collect" ]; then
 fi
 [ -e "$runs/results.csv" ] || { echo "no finished run in $runs yet"; exit 0; }
 python3 experiments/merge_results.py docs/results/paper_scale.csv "$runs/results.csv"
-# Each finished model is committed once: a directory that exists is never rewritten.
+# Each finished model is committed once: the weights of a directory that exists are never rewritten
+# (its eval CSVs follow the run's, which a re-evaluation may have changed).
 for run in "$runs"/*-s*; do
   name=$(basename "$run")
-  [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ] && [ ! -e "$models/$name" ] || continue
+  [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ] || continue
+  if [ -e "$models/$name" ]; then
+    cp "$run"/eval*.csv "$models/$name/"
+    continue
+  fi
   ./build/icalign eval --run "$run" --sequences 16 --out check16.csv >/dev/null
   mkdir -p "$models/$name.new/checkpoint"
   cp "$run"/config.yaml "$run"/eval*.csv "$run"/check16.csv "$models/$name.new/"
