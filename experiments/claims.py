@@ -6,7 +6,7 @@
 Each claim's rule is written below, before any number is read: which runs are compared, at which k
 and noise, in which direction, and what interval decides. The tables go into docs/results.md
 (between <!-- claims --> and <!-- /claims -->, and the small-scale error table between
-<!-- small_scale_errors --> and its end), docs/self_correction.md (<!-- selfcorrect_criteria -->) and
+<!-- small_scale_errors --> and its end), docs/self_correction.md (<!-- selfcorrect_criteria -->, <!-- paper_scale_loop -->) and
 docs/construction.md (<!-- construction_compare -->); the test `claims_generated` runs
 --check, so a table edited by hand fails it.
 
@@ -292,6 +292,26 @@ def construction_markdown(path, ks=(2, 3, 5, 10, 19)):
     return "\n" + "\n".join(out) + "\n\n"
 
 
+def loop_markdown(curves, variants, rounds=(0, 1, 4, 12)):
+    """The loop's error by round, mean over the seeds ± SE over seeds, for each answerer and critic"""
+    out = ["| loop | answerer | critic | " + " | ".join(f"round {t}" for t in rounds) + " | round 4 / round 0 | seeds |",
+           "|---|---|---|" + "---|" * (len(rounds) + 2)]
+    for v in variants:
+        for method in ("model", "gd", "construction"):
+            for label, m, q in (("accurate (q = 0)", method, 0.0), ("q = 0.5", method, 0.5), ("random (q = 1)", method, 1.0),
+                                ("constant 0.5", method + ":constant", 0.0)):
+                seeds = sorted(s for vv, mm, s, qq in curves if (vv, mm, qq) == (v, m, q))
+                if not seeds:
+                    continue
+                cells = []
+                for t in rounds:
+                    mean, var = mean_var([curves[(v, m, s, q)][t] for s in seeds])
+                    cells.append(f"{mean:.3f} ± {math.sqrt(var / len(seeds)):.3f}" if method == "model" else f"{mean:.3f}")
+                ratio = mean_var([curves[(v, m, s, q)][4] for s in seeds])[0] / mean_var([curves[(v, m, s, q)][0] for s in seeds])[0]
+                out.append(f"| {v} | {method} | {label} | " + " | ".join(cells) + f" | {ratio:.2f} | {len(seeds)} |")
+    return "\n" + "\n".join(out) + "\n\n"
+
+
 def splice(text, body, name):
     begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->\n"
     if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
@@ -314,7 +334,11 @@ def outputs():
     files = {f"{RESULTS}/claims.csv": "\n".join(lines) + "\n"}
     page = splice(open("docs/results.md").read(), claims_markdown(claims), "claims")
     files["docs/results.md"] = splice(page, errors_markdown(small), "small_scale_errors")
-    files["docs/self_correction.md"] = splice(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria")
+    page = splice(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria")
+    paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
+    if os.path.exists(paper_loops):
+        page = splice(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop")
+    files["docs/self_correction.md"] = page
     files["docs/construction.md"] = splice(open("docs/construction.md").read(), construction_markdown(f"{RESULTS}/compare.csv"),
                                            "construction_compare")
     return files
