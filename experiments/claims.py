@@ -29,6 +29,8 @@ import math
 import os
 import sys
 
+from paper_scale_tables import splice_text
+
 RESULTS = "docs/results"
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
@@ -312,14 +314,6 @@ def loop_markdown(curves, variants, rounds=(0, 1, 4, 12)):
     return "\n" + "\n".join(out) + "\n\n"
 
 
-def splice(text, body, name):
-    begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->\n"
-    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
-        sys.exit(f"needs one line '{begin.strip()}' and, after it, one line '{end.strip()}'")
-    head, rest = text.split(begin)
-    return head + begin + body + rest[rest.index(end):]
-
-
 def outputs():
     small = load_eval(*(f"{RESULTS}/{f}" for f in ("panels.csv", "panels_more.csv", "panels_noncausal.csv")))
     paper = load_eval(f"{RESULTS}/paper_scale.csv")
@@ -332,15 +326,16 @@ def outputs():
     lines = [",".join(fields)] + [",".join(f'"{r[f]}"' if "," in str(r[f]) else str(r[f]) for f in fields)
                                   for r in claims + criteria_csv_rows(loops)]
     files = {f"{RESULTS}/claims.csv": "\n".join(lines) + "\n"}
-    page = splice(open("docs/results.md").read(), claims_markdown(claims), "claims")
-    files["docs/results.md"] = splice(page, errors_markdown(small), "small_scale_errors")
-    page = splice(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria")
+    page = splice_text(open("docs/results.md").read(), claims_markdown(claims), "claims", "docs/results.md")
+    files["docs/results.md"] = splice_text(page, errors_markdown(small), "small_scale_errors", "docs/results.md")
+    page = splice_text(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria", "docs/self_correction.md")
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
     if os.path.exists(paper_loops):
-        page = splice(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop")
+        page = splice_text(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop",
+                           "docs/self_correction.md")
     files["docs/self_correction.md"] = page
-    files["docs/construction.md"] = splice(open("docs/construction.md").read(), construction_markdown(f"{RESULTS}/compare.csv"),
-                                           "construction_compare")
+    files["docs/construction.md"] = splice_text(open("docs/construction.md").read(), construction_markdown(f"{RESULTS}/compare.csv"),
+                                                "construction_compare", "docs/construction.md")
     return files
 
 

@@ -119,14 +119,18 @@ def write_tables(f, rows, data):
                      ("mean of the responses seen", one("default", "mean_response"))])
 
 
+def splice_text(text, body, name, where="the page"):
+    """text with what stands between its lines <!-- name --> and <!-- /name --> replaced by body"""
+    begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->\n"
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        sys.exit(f"{where}: needs one line '{begin.strip()}' and, after it, one line '{end.strip()}'")
+    head, rest = text.split(begin)
+    return head + begin + body + rest[rest.index(end):]
+
+
 def splice(doc, tables, name="paper_scale_tables"):
     """Replace what stands between the lines <!-- name --> and <!-- /name --> in doc with tables, atomically"""
-    begin, end = f"<!-- {name} -->\n", f"<!-- /{name} -->\n"
-    text = open(doc).read()
-    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
-        sys.exit(f"{doc}: needs one line '{begin.strip()}' and, after it, one line '{end.strip()}'")
-    head, rest = text.split(begin)
-    text = head + begin + tables + rest[rest.index(end):]
+    text = splice_text(open(doc).read(), tables, name, doc)
     with open(doc + ".new", "w") as f:
         f.write(text)
     os.replace(doc + ".new", doc)
