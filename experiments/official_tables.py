@@ -108,7 +108,8 @@ def main(argv):
     snapshots = {}
     if os.path.exists(os.path.join(out, "snapshots.csv")):
         for r in csv.DictReader(open(os.path.join(out, "snapshots.csv"))):
-            snapshots[(r["model"], int(r["step"]), float(r["p"]), int(r["k"]))] = (float(r["mean"]), float(r["sem"]))
+            k = int(r["k"]) if r["k"].isdigit() else r["k"]  # "10-15": the mean over k = 10..15
+            snapshots[(r["model"], int(r["step"]), float(r["p"]), k)] = (float(r["mean"]), float(r["sem"]))
     text = tables(rows, snapshots)
     with open(os.path.join(out, "tables.md"), "w") as f:
         f.write(text)
