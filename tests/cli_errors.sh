@@ -32,6 +32,16 @@ expect_error "training.on_policy needs model.causal: on" train --config "$config
 expect_error "training.on_policy (5) must leave a sampled triplet before" train --config "$config" --set training.on_policy=5 --run "$work/a"
 expect_error "task.responses must be line or spread, got 'cone'" train --config "$config" --set task.responses=cone --run "$work/a"
 expect_error "training.batch_size must be a positive integer" train --config "$config" --set training.batch_size=-4 --run "$work/a"
+expect_error "model.n_dims must be >= 2, got 1" train --config "$config" --set model.n_dims=1 --run "$work/a"
+# Too large for any machine: refused from the estimate before anything is allocated or written.
+expect_error "training needs at least" train --config "$config" --set training.batch_size=1000000000 --run "$work/a"
+expect_error "training needs at least" train --config "$config" --set model.n_layer=100000 --run "$work/a"
+expect_error "training needs at least" train --config "$config" --set model.n_embd=1000000 --run "$work/a"
+# A start that fails after the run directory was made, before its first checkpoint (a file-size
+# limit the checkpoint does not fit in; SIGXFSZ ignored, so the write fails with EFBIG).
+(trap '' XFSZ; ulimit -f 8; exec "$icalign" train --config "$config" --run "$work/a") >"$work/efbig.out" 2>&1 &&
+  { echo "FAILED: training went on although no checkpoint could be written"; failures=$((failures + 1)); }
+grep -q "File too large" "$work/efbig.out" || { echo "FAILED: the failed start does not say why: $(tail -1 "$work/efbig.out")"; failures=$((failures + 1)); }
 [ -e "$work/a" ] && { echo "FAILED: a rejected config left $work/a behind"; failures=$((failures + 1)); }
 expect_usage_error "File does not exist" train --config "$work/missing.yaml"
 expect_error "cannot create run directory" train --config "$config" --run "$work/no/such/parent/run"

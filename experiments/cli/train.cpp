@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -6,8 +7,10 @@
 #include "autograd/blas.hpp"
 #include "experiments/cli/commands.hpp"
 #include "experiments/train/distributed.hpp"
+#include "experiments/train/memory.hpp"
 #include "experiments/train/trainer.hpp"
 #include "nn/files.hpp"
+#include "nn/train_state.hpp"
 
 namespace cli {
 
@@ -32,19 +35,31 @@ void add_train(CLI::App& app) {
       nn::make_directories("runs");
       run = "runs/" + o->config.substr(start, dot == std::string::npos || dot < start ? std::string::npos : dot - start);
     }
+    lab::refuse_if_too_large(cfg);  // before anything is written
     const lab::Group group = lab::Group::world();  // several processes under mpirun
+    const bool fresh = !nn::path_exists(run);
     std::optional<nn::DirectoryLock> lock;
-    std::ostringstream quiet;  // the progress of every rank but the leader
-    std::ostream& progress = group.leader() ? std::cerr : quiet;
-    if (group.leader()) {
-      progress << "GEMM: " << ag::blas::config() << "\n";
-      if (!ag::blas::slow_path_warning().empty()) progress << ag::blas::slow_path_warning() << "\n";
-      if (group.size() > 1) progress << "data parallel: " << group.size() << " processes\n";
-      lock.emplace(lab::lock_run_dir(run, "icalign train"));
+    try {
+      std::ostringstream quiet;  // the progress of every rank but the leader
+      std::ostream& progress = group.leader() ? std::cerr : quiet;
+      if (group.leader()) {
+        progress << "GEMM: " << ag::blas::config() << "\n";
+        if (!ag::blas::slow_path_warning().empty()) progress << ag::blas::slow_path_warning() << "\n";
+        if (group.size() > 1) progress << "data parallel: " << group.size() << " processes\n";
+        lock.emplace(lab::lock_run_dir(run, "icalign train"));
+      }
+      group.barrier();  // the run directory exists before any rank looks into it
+      const auto r = lab::train(cfg, run, o->resume, progress, group);
+      if (group.leader()) std::cout << "trained " << r.steps << " steps; final loss " << r.last_loss << "; run in " << run << "\n";
+    } catch (...) {
+      // A start that failed before its first checkpoint leaves no run directory behind: nothing in
+      // it could be resumed, and its config.yaml would make the next start look like a second run.
+      if (fresh && lock && nn::training_state_dir(run + "/checkpoint").empty()) {
+        lock.reset();
+        std::filesystem::remove_all(run);
+      }
+      throw;
     }
-    group.barrier();  // the run directory exists before any rank looks into it
-    const auto r = lab::train(cfg, run, o->resume, progress, group);
-    if (group.leader()) std::cout << "trained " << r.steps << " steps; final loss " << r.last_loss << "; run in " << run << "\n";
   });
 }
 

@@ -30,7 +30,7 @@ struct OneOf { std::vector<std::pair<const char*, V>> names; };
 // (to read) or const RunConfig (to write); `visit` is called once per field, in this order.
 template <class C, class Visit>
 void for_each_field(C& c, Visit&& visit) {
-  visit("model.n_dims", c.model.n_dims, AtLeast{1});
+  visit("model.n_dims", c.model.n_dims, AtLeast{2});  // y* and e need two directions
   visit("model.n_points", c.model.n_points, AtLeast{3});  // the loss starts at 2 examples
   visit("model.n_embd", c.model.n_embd, AtLeast{1});
   visit("model.n_layer", c.model.n_layer, AtLeast{1});

@@ -15,6 +15,7 @@
 
 #include "experiments/train/data_parallel.hpp"
 #include "experiments/train/interrupts.hpp"
+#include "experiments/train/memory.hpp"
 #include "experiments/train/on_policy.hpp"
 #include "experiments/model/model.hpp"
 #include "nn/checkpoint.hpp"
@@ -161,6 +162,7 @@ std::string snapshot_path(const std::string& run_dir, long step) {
 TrainResult train(const RunConfig& cfg, const std::string& run_dir, bool resume, std::ostream& progress,
                   const Group& group) {
   cfg.validate();
+  refuse_if_too_large(cfg);
   const bool leader = group.leader();  // the one rank that writes files and progress
   if (leader) prepare_run_dir(cfg, run_dir, resume);
   const std::string ckpt = run_dir + "/checkpoint", log_path = run_dir + "/log.jsonl";
