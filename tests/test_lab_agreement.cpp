@@ -15,12 +15,12 @@ lab::Batch<double> batch(std::size_t B, std::uint64_t seed) {
   return lab::sample_batch<double>(task, B, rng);
 }
 
-const lab::Answerer kGd = [](const lab::Batch<double>& b, std::size_t k) {
+const lab::Answerer kGd{"gd", [](const lab::Batch<double>& b, std::size_t k) {
   ag::Rng init(100 + k);
   lab::GdOptions opt;
   opt.steps = 20;
   return lab::gd_answers(b, k, opt, init);
-};
+}};
 
 }  // namespace
 
@@ -47,9 +47,9 @@ TEST_CASE("agreement: GD agrees with itself and is exactly invariant to increasi
 
 TEST_CASE("agreement: the measures see an answerer that uses reward values, and one that ignores rewards", "[lab][agreement]") {
   const auto b = batch(64, 2);
-  const lab::Answerer weighted = [](const lab::Batch<double>& x, std::size_t k) { return lab::reward_weighted(x, k); };
-  const lab::Answerer mean = [](const lab::Batch<double>& x, std::size_t k) { return lab::mean_response(x, k); };
-  const auto rows = lab::agreement_study({{"weighted", weighted}, {"mean", mean}}, kGd, b, 8);
+  const lab::Answerer weighted{"weighted", lab::baseline("reward_weighted").answer};
+  const lab::Answerer mean{"mean", lab::baseline("mean_response").answer};
+  const auto rows = lab::agreement_study({weighted, mean}, kGd, b, 8);
   for (const auto& r : rows) {
     if (r.measure != "map_shift" || r.k < 3) continue;
     INFO(r.method << " " << r.map << " k " << r.k);
@@ -82,9 +82,9 @@ TEST_CASE("agreement: rank/k maps the first k rewards to their rank over k and l
 TEST_CASE("sensitivity: finite differences match the closed form of cos(sum of responses, u)", "[lab][agreement]") {
   const auto b = batch(6, 3);
   const std::size_t d = 5, k = 4;
-  const lab::Answerer sum_of_responses = [](const lab::Batch<double>& c, std::size_t n) {
+  const lab::Answerer sum_of_responses{"sum", [](const lab::Batch<double>& c, std::size_t n) {
     return ag::sum(ag::slice(c.ys, 1, 0, static_cast<long>(n)), {1});
-  };
+  }};
   ag::Rng rng(4);
   const ag::TensorD u = lab::probe_directions(6, d, rng);
   const ag::TensorD fd = lab::finite_difference_sensitivity(sum_of_responses, b, k, u);
@@ -108,11 +108,11 @@ TEST_CASE("sensitivity: the model's autograd gradient equals finite differences,
   mc.n_points = 8, mc.n_embd = 12, mc.n_layer = 2, mc.n_head = 2;
   ag::Rng init(7);
   const lab::ICAlignTransformer<double> model(mc, init);
-  const lab::Answerer model_answer = [&](const lab::Batch<double>& c, std::size_t k) {
+  const lab::Answerer model_answer{"model", [&](const lab::Batch<double>& c, std::size_t k) {
     ag::NoGradGuard no_grad;
     const ag::TensorD p = model(c.xs, c.ys, c.rs);
     return ag::reshape(ag::slice(p, 1, static_cast<long>(k), static_cast<long>(k) + 1), {5, 5});
-  };
+  }};
   ag::Rng rng(8);
   const ag::TensorD u = lab::probe_directions(5, 5, rng);
   for (std::size_t k : {1, 3, 7}) {

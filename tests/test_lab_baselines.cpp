@@ -1,7 +1,7 @@
 // The evaluation metric and the baselines, on hand-made and sampled sequences.
 #include <numeric>
 
-#include "experiments/methods/baselines.hpp"
+#include "experiments/methods/answerer.hpp"
 #include "experiments/task/losses.hpp"
 #include "testing.hpp"
 
@@ -87,4 +87,29 @@ TEST_CASE("GD on the PL loss improves with more examples and lowers its own loss
   const double before = mean_of(lab::pl_loss_context(lab::gd_answers(b, 19, zero_steps, i4), ys, rs).to_vector());
   const double after = mean_of(lab::pl_loss_context(lab::gd_answers(b, 19, {}, i3), ys, rs).to_vector());
   CHECK(after < before);
+}
+
+TEST_CASE("answerers: a model answers at x-token k, precomputed answers equal it, GD and baselines by name", "[lab][eval]") {
+  lab::TaskConfig task;
+  task.n_dims = 4, task.n_points = 6;
+  ag::Rng rng(5);
+  const auto b = lab::sample_batch<double>(task, 8, rng);
+  lab::ModelConfig mc;
+  mc.n_dims = 4, mc.n_points = 6, mc.n_embd = 8, mc.n_layer = 1, mc.n_head = 2;
+  ag::Rng init(6);
+  const lab::ICAlignTransformer<float> model(mc, init);
+  const lab::Answerer live = lab::model_answerer(model), cached = lab::answers_of(lab::model_answers(model, b));
+  for (std::size_t k : {1, 3, 5}) {
+    const ag::TensorD a = live(b, k), c = cached(b, k);
+    REQUIRE(a.shape() == ag::Shape{8, 4});
+    for (std::size_t i = 0; i < a.numel(); ++i) CHECK(a.data()[i] == c.data()[i]);
+  }
+  lab::GdOptions opt;
+  opt.steps = 5;
+  const ag::TensorD g = lab::gd_answerer(opt, 11)(b, 3), h = lab::gd_answers_seeded(b, 3, opt, 11);
+  for (std::size_t i = 0; i < g.numel(); ++i) CHECK(g.data()[i] == h.data()[i]);
+  const ag::TensorD m = lab::baseline("mean_response")(b, 3), n = lab::mean_response(b, 3);
+  for (std::size_t i = 0; i < m.numel(); ++i) CHECK(m.data()[i] == n.data()[i]);
+  CHECK(lab::baseline("exact").name == "exact");
+  CHECK_THROWS_WITH(lab::baseline("median"), Catch::Contains("no baseline called 'median'") && Catch::Contains("mean_response"));
 }

@@ -40,25 +40,17 @@ void add_agree(CLI::App& app) {
     const lab::TrainedRun run = lab::load_run(o->run, o->weights);
     ag::Rng data(o->eval.seed);
     const lab::Batch<double> b = lab::sample_batch<double>(run.cfg.task, o->eval.sequences, data);
-    const lab::Answerer model = [&](const lab::Batch<double>& batch, std::size_t k) {
-      const ag::TensorD all = lab::model_answers(*run.model, batch);  // (B, N, d): the answer after each k
-      return ag::reshape(ag::slice(all, 1, k, k + 1), {long(batch.rs.shape()[0]), long(all.shape()[2])});
-    };
-    const lab::Answerer gd = [&](const lab::Batch<double>& batch, std::size_t k) {  // the same start for every map
-      return lab::gd_answers_seeded(batch, k, o->eval.gd, o->eval.seed);
-    };
+    const lab::Answerer gd = lab::gd_answerer(o->eval.gd, o->eval.seed);  // the same start for every map
     const std::size_t N = run.cfg.model.n_points;
     for (std::size_t k : o->sensitivity_k)
       if (k < 1 || k >= N) throw std::invalid_argument("--sensitivity-k: every k must be in 1.." + std::to_string(N - 1) + ", got " + std::to_string(k));
-    const lab::Answerer construct = lab::construction_answers;
+    const lab::Answerer construct = lab::baseline("construct");
     // The ceiling of agreement with GD: GD itself from another initialisation.
-    const lab::Answerer gd_other_init = [&](const lab::Batch<double>& batch, std::size_t k) {
-      return lab::gd_answers_seeded(batch, k, o->eval.gd, o->eval.seed ^ 0x5EED5EEDull);
-    };
-    auto rows = lab::agreement_study({{"model", model}, {"construct", construct}, {"gd_other_init", gd_other_init}}, gd, b, N);
+    const lab::Answerer gd_other_init = lab::gd_answerer(o->eval.gd, o->eval.seed ^ 0x5EED5EEDull, "gd_other_init");
+    auto rows = lab::agreement_study({lab::model_answerer(*run.model), construct, gd_other_init}, gd, b, N);
     ag::Rng first(o->eval.seed);  // the same sequences' first few, for the costly sensitivity measure
     const lab::Batch<double> few = lab::sample_batch<double>(run.cfg.task, std::min(o->sensitivity_sequences, o->eval.sequences), first);
-    for (const auto& r : lab::sensitivity_study(*run.model, {{"construct", construct}}, gd, few, o->sensitivity_k, o->eval.seed))
+    for (const auto& r : lab::sensitivity_study(*run.model, {construct}, gd, few, o->sensitivity_k, o->eval.seed))
       rows.push_back(r);
     lab::write_agreement_csv(path, rows);
     std::printf("%-24s %-9s %-9s %8s %8s %8s %8s  (mean over %zu sequences, sensitivity over %zu) -> %s\n", "measure", "method",

@@ -79,7 +79,7 @@ std::vector<double> direction_distances(const ag::TensorD& a, const ag::TensorD&
   return out;
 }
 
-std::vector<AgreementRow> agreement_study(const std::vector<std::pair<std::string, Answerer>>& answerers,
+std::vector<AgreementRow> agreement_study(const std::vector<Answerer>& answerers,
                                           const Answerer& reference, const Batch<double>& b, std::size_t N) {
   std::vector<AgreementRow> rows;
   auto add = [&](const std::string& measure, const std::string& method, const std::string& map, std::size_t k,
@@ -87,12 +87,13 @@ std::vector<AgreementRow> agreement_study(const std::vector<std::pair<std::strin
     const auto [m, s] = mean_sem(v);
     rows.push_back({measure, method, map, k, m, s, v.size()});
   };
-  std::vector<std::pair<std::string, Answerer>> all = answerers;
-  all.emplace_back("gd", reference);
+  std::vector<Answerer> all = answerers;
+  all.push_back(reference);
   const auto maps = increasing_reward_maps();
   for (std::size_t k = 1; k < N; ++k) {
     const ag::TensorD ref = reference(b, k);
-    for (const auto& [name, answer] : all) {
+    for (const Answerer& answer : all) {
+      const std::string& name = answer.name;
       const ag::TensorD a = answer(b, k);
       add("cos_with_gd", name, "", k, cosines(a, ref));
       add("direction_distance_to_gd", name, "", k, direction_distances(a, ref));

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "experiments/task/task.hpp"
+#include "experiments/methods/answerer.hpp"
 
 namespace lab {
 
@@ -39,7 +39,7 @@ struct AgreementRow {
 
 // Every measure for every k in 1..N-1: each answerer against `reference` (the agreement), and each
 // answerer (the reference included) under every map (the invariance).
-std::vector<AgreementRow> agreement_study(const std::vector<std::pair<std::string, Answerer>>& answerers,
+std::vector<AgreementRow> agreement_study(const std::vector<Answerer>& answerers,
                                           const Answerer& reference, const Batch<double>& b, std::size_t N);
 
 void write_agreement_csv(const std::string& path, const std::vector<AgreementRow>& rows);

@@ -141,14 +141,15 @@ std::vector<Curve> compare_study(const std::string& run_dir, const CompareOption
       if (gaps[i / d] >= opt.min_gap) max_diff = std::max(max_diff, std::abs(u.data()[i] - gd.data()[i]));
     return u;
   };
-  std::vector<Method> methods{
-      {"model", [&](std::size_t k) { return ag::reshape(ag::slice(run.answers, 1, k, k + 1), {long(B), long(d)}); }},
-      {"gd", [&](std::size_t k) { return eval_gd_answers(b, k, opt.eval, run.task.reward_noise); }}};
+  // Every answerer here answers on b alone (the construction's check against GD is per sequence of b).
+  std::vector<Answerer> answerers{
+      answers_of(run.answers),
+      {"gd", [&](const Batch<double>&, std::size_t k) { return eval_gd_answers(b, k, opt.eval, run.task.reward_noise); }}};
   for (std::size_t K : opt.steps)
-    methods.emplace_back("construct_K" + std::to_string(K), [&construct, K](std::size_t k) { return construct(K, k); });
-  methods.emplace_back("mean_response", [&](std::size_t k) { return mean_response(b, k); });
-  methods.emplace_back("ystar_minus_e", [&](std::size_t) { return away; });
-  return curves_over_k(methods, N, b.ystar);
+    answerers.push_back({"construct_K" + std::to_string(K), [&construct, K](const Batch<double>&, std::size_t k) { return construct(K, k); }});
+  answerers.push_back(baseline("mean_response"));
+  answerers.push_back({"ystar_minus_e", [&](const Batch<double>&, std::size_t) { return away; }});
+  return curves_over_k(answerers, b);
 }
 
 }  // namespace lab

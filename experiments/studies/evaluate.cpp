@@ -44,23 +44,18 @@ std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& o
   const HeldOut run = held_out(run_dir, opt);
   const Batch<double>& b = run.batch;
   const ag::TensorD& answers = run.answers;
-  const std::size_t N = run.cfg.model.n_points, d = run.cfg.model.n_dims;
-  const std::vector<Method> methods{
-      {"model", [&](std::size_t k) { return ag::reshape(ag::slice(answers, 1, k, k + 1), {long(opt.sequences), long(d)}); }},
-      {"gd", [&](std::size_t k) { return eval_gd_answers(b, k, opt, run.task.reward_noise); }},
-      {"mean_response", [&](std::size_t k) { return mean_response(b, k); }},
-      {"best_response", [&](std::size_t k) { return best_response(b, k); }},
-      {"reward_weighted", [&](std::size_t k) { return reward_weighted(b, k); }},
-      {"exact", [&](std::size_t k) { return exact_solution(b, k); }},
-  };
-  return curves_over_k(methods, N, b.ystar);
+  const Answerer gd{"gd", [&](const Batch<double>& batch, std::size_t k) { return eval_gd_answers(batch, k, opt, run.task.reward_noise); }};
+  return curves_over_k({answers_of(answers), gd, baseline("mean_response"), baseline("best_response"),
+                        baseline("reward_weighted"), baseline("exact")},
+                       b);
 }
 
-std::vector<Curve> curves_over_k(const std::vector<Method>& methods, std::size_t N, const ag::TensorD& ystar) {
+std::vector<Curve> curves_over_k(const std::vector<Answerer>& answerers, const Batch<double>& b) {
+  const std::size_t N = b.xs.shape()[1];
   std::vector<Curve> curves;
-  for (const auto& [name, answer] : methods) {
-    Curve c{name, {}, {}};
-    for (std::size_t k = 1; k < N; ++k) summarise(alignment_error(answer(k), ystar), c);
+  for (const Answerer& answer : answerers) {
+    Curve c{answer.name, {}, {}};
+    for (std::size_t k = 1; k < N; ++k) summarise(alignment_error(answer(b, k), b.ystar), c);
     curves.push_back(std::move(c));
   }
   return curves;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "experiments/methods/baselines.hpp"
+#include "experiments/methods/answerer.hpp"
 #include "experiments/train/run.hpp"
 
 namespace lab {
@@ -30,15 +30,12 @@ struct EvalOptions {
 // Appends the mean and standard error of the mean of per-sequence errors e to c.
 void summarise(const std::vector<double>& e, Curve& c);
 
-// A named answerer: its answers (B, d) from the first k triplets of the held-out sequences.
-using Method = std::pair<std::string, std::function<ag::TensorD(std::size_t k)>>;
-
 // GD's answer (B, d) from the first k triplets at reward noise p, as the evaluation's "gd" row computes
 // it: its initialisation is drawn from a stream seeded with opt.seed + k, the same for every run.
 ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOptions& opt, double reward_noise);
 
-// Each method's error curve 1 - cos(answer, y*) over k = 1..N-1 (x-token k has seen k triplets).
-std::vector<Curve> curves_over_k(const std::vector<Method>& methods, std::size_t N, const ag::TensorD& ystar);
+// Each answerer's error curve 1 - cos(answer, y*) on b over k = 1..N-1 (x-token k has seen k triplets).
+std::vector<Curve> curves_over_k(const std::vector<Answerer>& answerers, const Batch<double>& b);
 
 // A run's held-out sequences (seed opt.seed, the run's task or opt.reward_noise) and its trained
 // model's answers on them, (B, N, d) in double. Clear errors if the run or its checkpoint is missing.

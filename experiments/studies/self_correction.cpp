@@ -10,14 +10,8 @@ namespace lab {
 
 namespace {
 
-std::vector<std::pair<std::string, Answerer>> answerers(const ICAlignTransformer<float>& model, const SelfCorrectionOptions& opt) {
-  // the prediction at x-token n has seen triplets 0..n-1 (causal)
-  auto model_answer = [&model](const Batch<double>& ctx, std::size_t n) {
-    const std::size_t B = ctx.xs.shape()[0], d = ctx.xs.shape()[2];
-    return ag::reshape(ag::slice(model_answers(model, ctx), 1, n, n + 1), {long(B), long(d)});
-  };
-  auto gd = [&opt](const Batch<double>& ctx, std::size_t n) { return gd_answers_seeded(ctx, n, opt.gd, opt.seed); };
-  return {{"model", model_answer}, {"gd", gd}, {"construct", construction_answers}};
+std::vector<Answerer> answerers(const ICAlignTransformer<float>& model, const SelfCorrectionOptions& opt) {
+  return {model_answerer(model), gd_answerer(opt.gd, opt.seed), baseline("construct")};
 }
 
 }  // namespace
@@ -44,7 +38,8 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
   if (opt.constant_critic) critics.push_back({":constant", {0, opt.explore, 0.5}});
   std::vector<RoundCurve> curves;
   for (const Critic& critic_kind : critics)
-    for (const auto& [name, answer] : answerers(*run.model, opt)) {
+    for (const Answerer& answer : answerers(*run.model, opt)) {
+      const std::string& name = answer.name;
       const CriticOptions& critic_options = critic_kind.options;
       progress << "self-correction: " << name << critic_kind.suffix << ", critic noise " << critic_options.noise << "\n";
       Batch<double> ctx = seqs;  // a Batch copy shares its tensors: the triplets overwritten below get their own

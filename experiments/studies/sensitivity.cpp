@@ -68,7 +68,7 @@ std::vector<double> sensitivity_cosines(const ag::TensorD& a, const ag::TensorD&
 }
 
 std::vector<AgreementRow> sensitivity_study(const ICAlignTransformer<float>& model,
-                                            const std::vector<std::pair<std::string, Answerer>>& others,
+                                            const std::vector<Answerer>& others,
                                             const Answerer& gd, const Batch<double>& b, const std::vector<std::size_t>& ks,
                                             std::uint64_t seed) {
   ag::Rng rng(seed);
@@ -82,7 +82,7 @@ std::vector<AgreementRow> sensitivity_study(const ICAlignTransformer<float>& mod
   for (std::size_t k : ks) {
     const ag::TensorD reference = finite_difference_sensitivity(gd, b, k, u);
     add("model", k, sensitivity_cosines(model_sensitivity(model, b, k, u), reference));
-    for (const auto& [name, answer] : others) add(name, k, sensitivity_cosines(finite_difference_sensitivity(answer, b, k, u), reference));
+    for (const Answerer& other : others) add(other.name, k, sensitivity_cosines(finite_difference_sensitivity(other, b, k, u), reference));
   }
   return rows;
 }

@@ -35,7 +35,7 @@ std::vector<double> sensitivity_cosines(const ag::TensorD& a, const ag::TensorD&
 // Rows of agreement.csv, measure sensitivity_cos_with_gd, for each k in ks: the model (autograd)
 // and each of `others` (finite differences) against GD (finite differences), on b's sequences.
 std::vector<AgreementRow> sensitivity_study(const ICAlignTransformer<float>& model,
-                                            const std::vector<std::pair<std::string, Answerer>>& others,
+                                            const std::vector<Answerer>& others,
                                             const Answerer& gd, const Batch<double>& b, const std::vector<std::size_t>& ks,
                                             std::uint64_t seed);
 

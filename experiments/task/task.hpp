@@ -10,7 +10,6 @@
 // (1 + cos(y_i, y*)) / 2. The responses then cover every direction around y*, and a critic can score
 // any answer the same way, so a model's own answers are in distribution as context.
 #pragma once
-#include <functional>
 #include <string>
 
 #include "autograd/autograd.hpp"
@@ -37,10 +36,6 @@ struct Batch {
   ag::Tensor<T> ystar;     // (B, d)    the target
   ag::Tensor<T> e;         // (B, d)    the bad response (line task; undefined on the spread task)
 };
-
-// Something that answers in context (a model, GD, the construction): its answers (B, d) from the first
-// k triplets of b.
-using Answerer = std::function<ag::TensorD(const Batch<double>& b, std::size_t k)>;
 
 // Draws B sequences. With reward noise p > 0, the B sequences are drawn first, then the noise
 // (replace_rewards): one seed gives the same sequences at every p, and the responses keep their true
