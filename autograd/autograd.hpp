@@ -6,3 +6,4 @@
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/gradcheck.hpp"
+#include "autograd/reference.hpp"

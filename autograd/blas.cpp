@@ -13,6 +13,7 @@
 
 #include "autograd/gemm_xsmm.hpp"
 #include "autograd/parallel.hpp"
+#include "autograd/reference.hpp"
 
 namespace ag::blas {
 
@@ -60,6 +61,7 @@ Backend backend() {
 void set_backend(Backend b) { g_backend = static_cast<int>(b); }
 
 std::string config() {
+  if (reference_path()) return "plain loops (AG_REFERENCE=1: the reference path, no BLAS, no tiles, no fused ops)";
   const std::string openblas = openblas_get_config();
   if (backend() == Backend::OpenBLAS) return "OpenBLAS (AG_GEMM=openblas): " + openblas;
   return "libxsmm 1.17 JIT kernels for '" + xsmm::target() + "' (OpenBLAS for shapes without one: " + openblas + ")";
@@ -88,6 +90,20 @@ double fp32_peak_gflops(double seconds) { return xsmm::fp32_peak_gflops(seconds)
 void set_untiled(bool on) { g_untiled = on; }
 
 namespace {
+// The reference GEMM: C = alpha · op(A) · op(B) + beta · C (+ row_init), the definition as three
+// loops, summing over k in order. With beta = 0, C is not read (it may hold anything).
+template <class T>
+void plain_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+                const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t n = 0; n < N; ++n) {
+      T sum = 0;
+      for (std::size_t k = 0; k < K; ++k) sum += (ta ? A[k * lda + m] : A[m * lda + k]) * (tb ? B[n * ldb + k] : B[k * ldb + n]);
+      T& c = C[m * ldc + n];
+      c = alpha * sum + (beta == T(0) ? T(0) : beta * c) + (row_init ? row_init[n] : T(0));
+    }
+}
+
 template <class T>
 void backend_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                   const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
@@ -104,6 +120,7 @@ template <class T>
 void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
           const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
   if (M == 0 || N == 0) return;
+  if (reference_path()) return plain_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, row_init);
   if (!row_init) return backend_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   if (backend() == Backend::Xsmm && xsmm::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, row_init)) return;
   if (beta == T(0)) {  // C starts as the bias rows: this saves OpenBLAS's zeroing pass
@@ -160,7 +177,7 @@ template <class T>
 void gemm_parallel(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                    const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, const T* row_init) {
   if (M == 0 || N == 0) return;
-  if (g_untiled) return gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, row_init);
+  if (g_untiled || reference_path()) return gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, row_init);
   // Rows of C per tile: every tile repacks all of op(B), so tiles are as tall as balance allows.
   const std::size_t mb = balanced_block(M, kRowBlock), row_blocks = (M + mb - 1) / mb;
   if (K >= 2 * kDepthBlock && M * N <= kSplitMaxOutput && !row_init)  // a weight gradient

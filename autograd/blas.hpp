@@ -1,7 +1,8 @@
 // GEMM, row-major, on one of two backends: libxsmm's JIT kernels (the default: generated for the
-// instruction set the CPU reports, gemm_xsmm.hpp) or OpenBLAS's cblas (the reference, and the
+// instruction set the CPU reports, gemm_xsmm.hpp) or OpenBLAS's cblas (the reference backend, and the
 // fallback for any shape libxsmm has no kernel for). AG_GEMM=openblas|xsmm in the environment
-// chooses at start-up. The only file that includes <cblas.h> is blas.cpp.
+// chooses at start-up. On the reference path (reference.hpp, AG_REFERENCE=1) neither runs: every
+// GEMM is three plain loops, untiled. The only file that includes <cblas.h> is blas.cpp.
 #pragma once
 #include <cstddef>
 #include <string>

@@ -1,4 +1,4 @@
-// The fused ops a transformer is built from: softmax, log_softmax, layer_norm, masking and cosine
+// The row-wise ops a transformer is built from: softmax, log_softmax, layer_norm, masking and cosine
 // similarity. Each is an explicit row loop (llm.c style), caching exactly what its backward needs.
 // Rows are independent and run in parallel in fixed chunks; cross-row sums (LayerNorm's dgamma,
 // dbeta) are per-chunk partial sums added in chunk order (layer_norm_backward in kernels.hpp), so
@@ -10,6 +10,7 @@
 #include "autograd/kernels.hpp"
 #include "autograd/op_util.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/reference.hpp"
 
 namespace ag {
 namespace {
@@ -31,6 +32,50 @@ T row_max(const T* x, std::size_t off, std::size_t st, std::size_t n) {
   T m = -std::numeric_limits<T>::infinity();
   for (std::size_t i = 0; i < n; ++i) m = std::max(m, x[off + i * st]);
   return m;
+}
+
+// LayerNorm as plain loops, one row at a time (llm.c's layernorm_forward / layernorm_backward): the
+// reference path's, and the one to read. mean and rstd (R values each) are kept for backward.
+template <class T>
+void layer_norm_plain(const T* x, const T* gamma, const T* beta, T eps, std::size_t R, std::size_t C, T* y, T* mean, T* rstd) {
+  for (std::size_t r = 0; r < R; ++r) {
+    const T* xr = x + r * C;
+    T m = 0;
+    for (std::size_t c = 0; c < C; ++c) m += xr[c];
+    m /= static_cast<T>(C);
+    T v = 0;
+    for (std::size_t c = 0; c < C; ++c) v += (xr[c] - m) * (xr[c] - m);
+    v /= static_cast<T>(C);
+    const T s = T(1) / std::sqrt(v + eps);
+    for (std::size_t c = 0; c < C; ++c) y[r * C + c] = (xr[c] - m) * s * gamma[c] + beta[c];
+    mean[r] = m, rstd[r] = s;
+  }
+}
+
+// With norm = (x - mean) · rstd and dnorm = dy · γ, the gradient of x has three terms:
+//   dx = rstd · (dnorm                            through norm directly
+//                - mean_c(dnorm)                  through the mean, which every x of the row moves
+//                - norm · mean_c(dnorm · norm))   through rstd, likewise
+// dx, dgamma, dbeta are accumulated into (+=); any may be null.
+template <class T>
+void layer_norm_plain_backward(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t R,
+                               std::size_t C, T* dx, T* dgamma, T* dbeta) {
+  for (std::size_t r = 0; r < R; ++r) {
+    const T *gr = g + r * C, *xr = x + r * C;
+    T dnorm_mean = 0, dnorm_norm_mean = 0;
+    for (std::size_t c = 0; c < C; ++c) {
+      const T norm = (xr[c] - mean[r]) * rstd[r], dnorm = gr[c] * gamma[c];
+      dnorm_mean += dnorm;
+      dnorm_norm_mean += dnorm * norm;
+    }
+    dnorm_mean /= static_cast<T>(C), dnorm_norm_mean /= static_cast<T>(C);
+    for (std::size_t c = 0; c < C; ++c) {
+      const T norm = (xr[c] - mean[r]) * rstd[r], dnorm = gr[c] * gamma[c];
+      if (dbeta) dbeta[c] += gr[c];
+      if (dgamma) dgamma[c] += gr[c] * norm;
+      if (dx) dx[r * C + c] += rstd[r] * (dnorm - dnorm_mean - norm * dnorm_norm_mean);
+    }
+  }
 }
 
 }  // namespace
@@ -102,17 +147,24 @@ Tensor<T> log_softmax(const Tensor<T>& x, long axis) {
 //   y = (x - mean) * rstd * gamma + beta
 // Backward, with n = (x - mean) * rstd and dn = dy * gamma:
 //   dbeta += sum_r dy,  dgamma += sum_r dy * n,  dx = rstd * (dn - mean_c(dn) - n * mean_c(dn * n))
-// Caches mean and rstd (one scalar each per row), and x.
+// Caches mean and rstd (one scalar each per row), and x. The plain loops above on the reference
+// path; otherwise the same arithmetic in parallel row chunks with vectorised sums (kernels.hpp).
 template <class T>
 Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, T eps) {
   check_layer_norm("layer_norm", x.shape(), gamma.shape(), beta.shape());
   const std::size_t C = x.shape().back(), R = x.numel() / std::max<std::size_t>(C, 1);
   Tensor<T> y = Tensor<T>::empty(x.shape());
   auto mean = std::make_shared<std::vector<T>>(R), rstd = std::make_shared<std::vector<T>>(R);
-  layer_norm_rows(x.data(), gamma.data(), beta.data(), eps, R, C, y.data(), mean->data(), rstd->data());
+  const bool plain = reference_path();
+  if (plain) layer_norm_plain(x.data(), gamma.data(), beta.data(), eps, R, C, y.data(), mean->data(), rstd->data());
+  else layer_norm_rows(x.data(), gamma.data(), beta.data(), eps, R, C, y.data(), mean->data(), rstd->data());
   if (needs_grad<T>({&x, &gamma, &beta})) {
     record("layer_norm", y, [xi = x.impl_ptr(), gi = gamma.impl_ptr(), bi = beta.impl_ptr(), yi = y.impl_ptr().get(),
-                             mean, rstd, R, C] {
+                             mean, rstd, R, C, plain] {
+      if (plain)
+        return layer_norm_plain_backward(grad_of(*yi), xi->data->data(), gi->data->data(), mean->data(), rstd->data(), R, C,
+                                         grad_sink(*xi, yi->shape, "layer_norm"), grad_sink(*gi, gi->shape, "layer_norm"),
+                                         grad_sink(*bi, bi->shape, "layer_norm"));
       layer_norm_backward(grad_of(*yi), xi->data->data(), gi->data->data(), mean->data(), rstd->data(), R, C,
                           grad_target(*xi, yi->shape, "layer_norm"), grad_sink(*gi, gi->shape, "layer_norm"),
                           grad_sink(*bi, bi->shape, "layer_norm"));

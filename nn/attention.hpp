@@ -1,4 +1,4 @@
-// Multi-head self-attention, as GPT-2 (fused q,k,v projection, scale 1/sqrt(head size)), with the
+// Multi-head self-attention, as GPT-2 (one q,k,v projection, scale 1/sqrt(head size)), with the
 // paper's ablation: "linear" attention uses the scaled scores q·kᵀ/sqrt(hs) directly, no softmax.
 #pragma once
 #include <cmath>
@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/reference.hpp"
 #include "nn/layers.hpp"
 
 namespace nn {
@@ -29,10 +30,10 @@ class SelfAttention : public Module<T> {
   ag::Tensor<T> operator()(const ag::Tensor<T>& x) const {
     const ag::Tensor<T> qkv = c_attn(x);  // (B, T, 3C)
     const bool sm = kind_ == AttentionKind::Softmax;
-    return c_proj(fused ? ag::attention_qkv(qkv, n_head_, causal_, sm) : composed(qkv));
+    return c_proj(ag::reference_path() ? composed(qkv) : ag::attention_qkv(qkv, n_head_, causal_, sm));
   }
 
-  // The reference path, from primitive ops: what the fused kernel is tested against.
+  // The reference path (autograd/reference.hpp), from primitive ops: what the fused kernel is tested against.
   ag::Tensor<T> composed(const ag::Tensor<T>& qkv) const {
     const long B = static_cast<long>(qkv.shape()[0]), Tn = static_cast<long>(qkv.shape()[1]);
     const long C = static_cast<long>(n_embd_), H = static_cast<long>(n_head_), HS = C / H;
@@ -56,7 +57,6 @@ class SelfAttention : public Module<T> {
   AttentionKind kind() const { return kind_; }
 
   Linear<T> c_attn, c_proj;
-  bool fused = true;  // false: the composed reference path
 
  private:
   std::size_t n_embd_, n_head_;

@@ -54,8 +54,8 @@ class MLP : public Module<T> {
 // The pre-LN GELU block runs as four fused ops (fused_sublayers.cpp, fused_attention.cpp):
 //   qkv = ln_linear(x; ln_1, c_attn)    x = linear(attention_qkv(qkv); c_proj) + x
 //   x = ln_mlp(x; ln_2, c_fc, mlp_proj) = x + mlp_proj(gelu(c_fc(ln_2 x)))
-// which keep 6 activations per layer for backward instead of 11. `fused = false` runs the same
-// block module by module: the reference it is tested against.
+// which keep 6 activations per layer for backward instead of 11. On the reference path
+// (autograd/reference.hpp) the same block runs module by module: the reference it is tested against.
 template <class T>
 class Block : public Module<T> {
  public:
@@ -75,7 +75,7 @@ class Block : public Module<T> {
     }
   }
   ag::Tensor<T> operator()(ag::Tensor<T> x) const {  // (B, T, C) -> (B, T, C)
-    if (fused && ln_1 && (!mlp || mlp->activation() == Activation::Gelu)) {
+    if (!ag::reference_path() && ln_1 && (!mlp || mlp->activation() == Activation::Gelu)) {
       const auto qkv = ag::ln_linear(x, ln_1->weight, ln_1->bias, attn.c_attn.weight, attn.c_attn.bias, ln_1->eps());
       const bool softmax = attn.kind() == AttentionKind::Softmax;
       x = ag::linear(ag::attention_qkv(qkv, attn.n_head(), attn.causal(), softmax), attn.c_proj.weight, attn.c_proj.bias, x);
@@ -87,8 +87,6 @@ class Block : public Module<T> {
     if (mlp) x = x + (*mlp)(ln_2 ? (*ln_2)(x) : x);
     return x;
   }
-
-  bool fused = true;  // false: module by module (and set attn.fused = false for the composed attention too)
 
   std::unique_ptr<LayerNorm<T>> ln_1;
   SelfAttention<T> attn;

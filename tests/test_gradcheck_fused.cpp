@@ -58,6 +58,7 @@ void check_fused_over_tiles(const std::vector<TensorD*>& inputs, const std::func
                             const std::string& names) {
   for (TensorD* t : inputs) t->requires_grad_();
   auto run = [&](bool fused) {
+    const ag::ReferencePath path(!fused);  // the reference shares no kernel with the fused op: plain GEMMs and LayerNorm
     for (TensorD* t : inputs) t->zero_grad();
     const TensorD y = op(fused);
     ag::sum(y * randd(y.shape(), 70) + op(fused) * randd(y.shape(), 71)).backward();
@@ -86,6 +87,13 @@ TEST_CASE("ln_linear over many tiles and weight chunks equals the ops it fuses, 
   check_fused_over_tiles({&x, &g, &bt, &w, &c}, [&](bool fused) {
     return fused ? ag::ln_linear(x, g, bt, w, c, 1e-5) : ag::linear(ag::layer_norm(x, g, bt, 1e-5), w, c);
   }, "x, gamma, beta, W, b");
+}
+
+// The same op on both paths: the row kernels (16 lanes, parallel chunks, partial dγ and dβ added in
+// chunk order) against the plain loops of the reference path. C = 37 leaves a short last lane batch.
+TEST_CASE("layer_norm's row kernels equal its plain loops, values and gradients", "[fused][reference]") {
+  TensorD x = randd({2307, 37}, 45), g = randd({37}, 46), bt = randd({37}, 47);
+  check_fused_over_tiles({&x, &g, &bt}, [&](bool) { return ag::layer_norm(x, g, bt, 1e-5); }, "x, gamma, beta");
 }
 
 // ln_mlp runs both backward tiles in turn on each tile of rows; x is the LayerNorm's input and the residual.

@@ -27,6 +27,7 @@ TEST_CASE("memory: the estimate is below what a training step really holds", "[l
   // Activations dominate here (256 sequences of 60 tokens), so a gross overestimate would show.
   const lab::RunConfig c = lab::parse_config("", {"model.n_embd=32", "model.n_head=2", "model.n_layer=4", "training.batch_size=256",
                                                   "training.train_steps=2", "training.threads=1"});
+  const ag::ReferencePath fast(false);  // what the estimate describes: the reference path keeps more
   const agtest::TempDir dir("memory_estimate_run");
   std::ostringstream quiet;
   lab::train(c, dir.path, false, quiet);

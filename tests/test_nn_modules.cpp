@@ -84,7 +84,7 @@ TEST_CASE("fused pre-LN Block equals the Block run module by module, values and 
         for (std::size_t i = 0; i < p.numel(); ++i) p.data()[i] += 0.1 * rng.normal();
       const TensorD x = randd({2, 5, 12}, 41), w = randd({2, 5, 12}, 42);
       auto run = [&](bool fused) {
-        block.fused = block.attn.fused = fused;
+        const ag::ReferencePath path(!fused);  // the reference: module by module, plain GEMMs and LayerNorm
         block.zero_grad();
         TensorD xi = TensorD::from_vector(x.shape(), x.to_vector());
         xi.requires_grad_();
@@ -114,7 +114,7 @@ TEST_CASE("fused attention equals the composition of primitive ops, values and g
         nn::SelfAttention<double> attn(12, 3, kind, causal, rng);
         const TensorD x = randd({2, T, 12}, 21), w = randd({2, T, 12}, 22);
         auto run = [&](bool fused) {
-          attn.fused = fused;
+          const ag::ReferencePath path(!fused);  // the reference: primitive ops, plain GEMMs
           attn.zero_grad();
           const TensorD y = attn(x);
           ag::sum(y * w).backward();
