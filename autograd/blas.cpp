@@ -146,8 +146,8 @@ template void transpose<double>(const double*, std::size_t, std::size_t, std::si
 
 // A weight gradient (a small C, K = all B·T rows) in parallel: K is cut into fixed chunks, each
 // chunk's product goes to its own buffer, and the buffers are added in chunk order. Cutting rows or
-// columns instead would pack the long operands once per tile: for the q,k,v projection's gradient
-// (288 × 96, K = 15360) row tiles ran at 41–56 GFLOP/s per core, the split at 80.
+// columns instead would pack the long operands once per tile, whose cost docs/performance.md
+// ("What each change bought") measured.
 template <class T>
 void gemm_split_k(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                   const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {

@@ -24,7 +24,7 @@
 // Two layouts share the one kernel. attention() takes q, k, v as (B, H, T, HS). attention_qkv()
 // reads them in place from the fused projection (B, T, 3C), whose head h of token t is columns
 // h·HS.. of each C-wide third, and writes (B, T, C): no slicing and no permute copies, forward or
-// backward (the permutes were 15% of a config-A step in perf). GEMMs take a row stride, so a head
+// backward (docs/performance.md, "The profile, before and after"). GEMMs take a row stride, so a head
 // is just a pointer and a leading dimension.
 #include <algorithm>
 #include <cmath>

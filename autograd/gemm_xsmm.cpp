@@ -100,7 +100,7 @@ bool gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha
   // Depth k0.. is column k0 of op(A) (row k0 of A when transposed) and row k0 of op(B); rows m0.. of
   // op(A) are row m0 of A (its column m0 when transposed).
   // row_init goes into each block of C just before its first kernel adds to it, while the block is
-  // in L1: filled for all of C first, C was written, evicted and read back (3.5% of a config-A step).
+  // in L1: filled for all of C first, C would be written, evicted and read back.
   for (std::size_t k0 = 0; k0 < K; k0 += kb)
     for (std::size_t m0 = 0; m0 < M; m0 += mb)
       for (std::size_t n0 = 0; n0 < N; n0 += nb) {
@@ -137,7 +137,7 @@ double fp32_peak_gflops(double seconds) {
   if (kernel == nullptr) return 0;
   std::vector<float> a(m * k, 1e-3f), b(k * n, 1e-3f), c(m * n, 0.0f);
   // The best of windows of 0.1 s: a peak is what the core can do, and a window in which the host
-  // gave the core to someone else is not that (one 1-second reading once came out 30% low).
+  // gave the core to someone else is not that, and one long window would average it in.
   using Clock = std::chrono::steady_clock;
   double best = 0;
   for (const auto start = Clock::now(); std::chrono::duration<double>(Clock::now() - start).count() < seconds;) {

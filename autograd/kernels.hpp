@@ -94,7 +94,7 @@ struct GeluGrad {  // dy · gelu'(v), for unary()
 // short last batch. load and store move `count` elements, the short batch through an aligned buffer,
 // so every element goes through the same vector code (xsimd's exp, not the scalar one).
 // The fused tiles' elementwise passes use these: xtensor's expression loops reload each operand's
-// address from the stack on every batch, and GELU's passes are several percent of a config-A step.
+// address from the stack on every batch, and GELU's passes are a visible part of a training step.
 template <class T, class F>
 void for_each_batch(std::size_t n, F&& f) {
   constexpr std::size_t W = xsimd::batch<T>::size;
@@ -175,7 +175,7 @@ void layer_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
 //   dβ += Σ_r dy,  dγ += Σ_r dy · n,  dx += rstd · (dn - mean_c(dn) - n · mean_c(dn · n))
 // dγ and dβ go into partial sums pg and pb (C each, in T so the loop vectorises), which the caller
 // owns per fixed chunk of rows and adds in chunk order. Both row means come from one loop over 16
-// lanes, in a fixed order (two lane_sum calls, one pass each, were several times slower). Any of dx,
+// lanes, in a fixed order (one pass over the row, where two lane_sum calls would make two). Any of dx,
 // pg, pb may be null.
 template <class T>
 void layer_norm_backward_rows(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd, std::size_t r0,

@@ -82,9 +82,6 @@ template <class T> Tensor<T> sum(const Tensor<T>& x, const std::vector<long>& ax
 template <class T> Tensor<T> mean(const Tensor<T>& x);
 template <class T> Tensor<T> mean(const Tensor<T>& x, const std::vector<long>& axes, bool keepdim = false);
 template <class T> Tensor<T> max(const Tensor<T>& x, long axis, bool keepdim = false);  // grad to the first max
-template <class T> Tensor<T> logsumexp(const Tensor<T>& x, long axis, bool keepdim = false);
-template <class T> Tensor<T> cumsum(const Tensor<T>& x, long axis);
-template <class T> Tensor<T> reverse_cumsum(const Tensor<T>& x, long axis);  // y_i = sum_{j>=i} x_j
 
 // ---------------------------------------------------------------- nn ops (ops_nn.cpp)
 template <class T> Tensor<T> softmax(const Tensor<T>& x, long axis);

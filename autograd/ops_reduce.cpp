@@ -1,9 +1,8 @@
-// Reductions and scans along an axis. Every kernel sees its input as (outer, n, inner) around the
+// Reductions along an axis. Every kernel sees its input as (outer, n, inner) around the
 // axis (shape.hpp: split_at), and accumulates in double so float sums of many terms stay exact
 // to float rounding. Parallel over `outer` in fixed chunks: deterministic for any thread count.
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "autograd/op_util.hpp"
 #include "autograd/ops.hpp"
@@ -58,39 +57,6 @@ std::vector<std::size_t> normalize_axes(const std::vector<long>& axes, std::size
   if (std::adjacent_find(r.begin(), r.end()) != r.end())
     throw ShapeError(std::string(op) + ": an axis is listed twice");
   return r;
-}
-
-// y[o, i, j] = sum over k <= i (or k >= i when reverse) of x[o, k, j]: the kernel of both scans,
-// and each scan's backward is the other scan.
-template <class T>
-void scan(const T* x, T* y, const AxisSplit& sp, bool reverse, bool accumulate) {
-  parallel_chunks(sp.outer, rows_per_chunk(sp.n * sp.inner), [&](std::size_t o0, std::size_t o1) {
-    std::vector<double> acc(sp.inner);
-    for (std::size_t o = o0; o < o1; ++o) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (std::size_t step = 0; step < sp.n; ++step) {
-        const std::size_t i = reverse ? sp.n - 1 - step : step;
-        for (std::size_t j = 0; j < sp.inner; ++j) {
-          const std::size_t k = (o * sp.n + i) * sp.inner + j;
-          acc[j] += x[k];
-          y[k] = accumulate ? y[k] + static_cast<T>(acc[j]) : static_cast<T>(acc[j]);
-        }
-      }
-    }
-  });
-}
-
-template <class T>
-Tensor<T> scan_op(const char* op, const Tensor<T>& x, long axis_, bool reverse) {
-  const AxisSplit sp = split_at(x.shape(), normalize_axis(axis_, x.dim(), op));
-  Tensor<T> y = Tensor<T>::empty(x.shape());
-  scan(x.data(), y.data(), sp, reverse, false);
-  if (needs_grad<T>({&x})) {
-    record(op, y, [op, xi = x.impl_ptr(), yi = y.impl_ptr().get(), sp, reverse] {
-      if (T* dx = grad_sink(*xi, yi->shape, op)) scan(grad_of(*yi), dx, sp, !reverse, true);
-    });
-  }
-  return y;
 }
 
 }  // namespace
@@ -170,56 +136,12 @@ Tensor<T> max(const Tensor<T>& x, long axis_, bool keepdim) {
   return y;
 }
 
-// y[o, j] = m + log sum_i exp(x[o, i, j] - m), m the max (so no exp overflows);
-//   dx[o, i, j] += dy[o, j] * exp(x[o, i, j] - y[o, j])      (softmax of x along the axis)
-template <class T>
-Tensor<T> logsumexp(const Tensor<T>& x, long axis_, bool keepdim) {
-  const std::size_t axis = normalize_axis(axis_, x.dim(), "logsumexp");
-  const AxisSplit sp = split_at(x.shape(), axis);
-  Tensor<T> y = Tensor<T>::empty(reduced_shape(x.shape(), axis, keepdim));
-  const T* xp = x.data();
-  T* yp = y.data();
-  parallel_chunks(sp.outer, rows_per_chunk(sp.n * sp.inner), [&](std::size_t o0, std::size_t o1) {
-    for (std::size_t o = o0; o < o1; ++o)
-      for (std::size_t j = 0; j < sp.inner; ++j) {
-        T m = -std::numeric_limits<T>::infinity();
-        for (std::size_t i = 0; i < sp.n; ++i) m = std::max(m, xp[(o * sp.n + i) * sp.inner + j]);
-        double s = 0;
-        for (std::size_t i = 0; i < sp.n; ++i) s += std::exp(static_cast<double>(xp[(o * sp.n + i) * sp.inner + j] - m));
-        yp[o * sp.inner + j] = m + static_cast<T>(std::log(s));
-      }
-  });
-  if (needs_grad<T>({&x})) {
-    record("logsumexp", y, [xi = x.impl_ptr(), yi = y.impl_ptr().get(), sp] {
-      T* dx = grad_sink(*xi, xi->shape, "logsumexp");
-      if (!dx) return;
-      const T *g = grad_of(*yi), *xv = xi->data->data(), *lse = yi->data->data();
-      for (std::size_t o = 0; o < sp.outer; ++o)
-        for (std::size_t i = 0; i < sp.n; ++i)
-          for (std::size_t j = 0; j < sp.inner; ++j) {
-            const std::size_t k = (o * sp.n + i) * sp.inner + j, r = o * sp.inner + j;
-            dx[k] += g[r] * std::exp(xv[k] - lse[r]);
-          }
-    });
-  }
-  return y;
-}
-
-template <class T>
-Tensor<T> cumsum(const Tensor<T>& x, long axis) { return scan_op("cumsum", x, axis, false); }
-
-template <class T>
-Tensor<T> reverse_cumsum(const Tensor<T>& x, long axis) { return scan_op("reverse_cumsum", x, axis, true); }
-
 #define AG_INSTANTIATE(T)                                                         \
   template Tensor<T> sum(const Tensor<T>&);                                      \
   template Tensor<T> sum(const Tensor<T>&, const std::vector<long>&, bool);      \
   template Tensor<T> mean(const Tensor<T>&);                                     \
   template Tensor<T> mean(const Tensor<T>&, const std::vector<long>&, bool);     \
-  template Tensor<T> max(const Tensor<T>&, long, bool);                          \
-  template Tensor<T> logsumexp(const Tensor<T>&, long, bool);                    \
-  template Tensor<T> cumsum(const Tensor<T>&, long);                             \
-  template Tensor<T> reverse_cumsum(const Tensor<T>&, long);
+  template Tensor<T> max(const Tensor<T>&, long, bool);
 AG_INSTANTIATE(float)
 AG_INSTANTIATE(double)
 

@@ -49,7 +49,7 @@ inline std::size_t balanced_block(std::size_t n, std::size_t most) {
 }
 
 // Chunk sizes, in elements, for elementwise kernels and in rows for row-wise ones: big enough
-// that a task's overhead (~1 µs) is noise, small enough to keep both cores busy.
+// that a task's overhead is noise, small enough to keep both cores busy.
 inline constexpr std::size_t kElementChunk = 1 << 15;
 inline std::size_t rows_per_chunk(std::size_t row_len) { return std::max<std::size_t>(1, kElementChunk / std::max<std::size_t>(row_len, 1)); }
 

@@ -26,7 +26,7 @@ std::size_t normalize_axis(long axis, std::size_t rank, const char* op);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
 // View a tensor of `shape` as (outer, n, inner) around `axis`: the layout every axis-wise
-// kernel (reductions, softmax, cumsum, slicing, concat) loops over.
+// kernel (reductions, softmax, slicing, concat) loops over.
 struct AxisSplit {
   std::size_t outer, n, inner;
 };

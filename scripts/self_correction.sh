@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Does self-correction emerge? (issue 13; docs/self_correction.md) Everything behind that page:
+# Does self-correction emerge? (docs/self_correction.md) Everything behind that page:
 #   1. the grid experiments/grids/self_correction.yaml (four training variants × 3 seeds of the small
 #      model) in two shards, one per core; its runs live in ~/icalign-runs/self_correction (RUNS_DIR=...),
 #      and every call continues where the last one stopped;

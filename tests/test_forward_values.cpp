@@ -36,7 +36,7 @@ TEST_CASE("linear equals matmul with the transposed weight plus bias", "[values]
   for (std::size_t i = 0; i < y.size(); ++i) CHECK_THAT(y[i], WithinAbs(ref[i], 1e-12));
 }
 
-TEST_CASE("softmax, log_softmax and logsumexp rows", "[values]") {
+TEST_CASE("softmax and log_softmax rows", "[values]") {
   const TensorD x = TensorD::from_vector({2, 3}, {1, 2, 3, 1000, 1000, -1000});  // large: must not overflow
   const auto p = ag::softmax(x, -1).to_vector(), lp = ag::log_softmax(x, -1).to_vector();
   const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
@@ -46,9 +46,6 @@ TEST_CASE("softmax, log_softmax and logsumexp rows", "[values]") {
   CHECK_THAT(p[5], WithinAbs(0.0, 1e-300));
   CHECK_THAT(lp[1], WithinAbs(2.0 - std::log(z), 1e-14));
   CHECK_THAT(lp[5], WithinAbs(-2000.0 - std::log(2.0), 1e-9));  // finite where log(softmax) is -inf
-  const auto lse = ag::logsumexp(x, 1).to_vector();
-  CHECK_THAT(lse[0], WithinAbs(std::log(z), 1e-14));
-  CHECK_THAT(lse[1], WithinAbs(1000.0 + std::log(2.0), 1e-12));
 }
 
 TEST_CASE("layer_norm is exact for rows with a large mean (two-pass variance)", "[values]") {
@@ -95,11 +92,8 @@ TEST_CASE("gelu in float is within a few ulp of the tanh formula in long double,
   CHECK(worst_tanh_form > 10 * worst);
 }
 
-TEST_CASE("cumsum, reverse_cumsum, permute, gather, slice, concat, max", "[values]") {
+TEST_CASE("permute, gather, slice, concat, max", "[values]") {
   const TensorD x = TensorD::from_vector({2, 3}, {1, 2, 3, 4, 5, 6});
-  CHECK(ag::cumsum(x, 1).to_vector() == std::vector<double>{1, 3, 6, 4, 9, 15});
-  CHECK(ag::reverse_cumsum(x, 1).to_vector() == std::vector<double>{6, 5, 3, 15, 11, 6});
-  CHECK(ag::cumsum(x, 0).to_vector() == std::vector<double>{1, 2, 3, 5, 7, 9});
   CHECK(ag::transpose(x, 0, 1).to_vector() == std::vector<double>{1, 4, 2, 5, 3, 6});
   CHECK(ag::gather(x, 1, ag::Index{{2, 2}, {2, 0, 1, 1}}).to_vector() == std::vector<double>{3, 1, 5, 5});
   CHECK(ag::slice(x, 1, 1, 3).to_vector() == std::vector<double>{2, 3, 5, 6});

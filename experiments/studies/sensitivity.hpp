@@ -1,4 +1,4 @@
-// Sensitivity agreement (issue 13, `icalign agree`): does the trained model respond to a change of its
+// Sensitivity agreement (`icalign agree`): does the trained model respond to a change of its
 // context as GD does? For a fixed probe direction u of each sequence (unit, random), the score
 // f = cos(answer, u) is a function of the k in-context responses y_1..y_k; we compare its gradient
 // ∂f/∂y (k·d numbers per sequence) of the model with GD's, by their cosine.
