@@ -12,7 +12,7 @@ TEST_CASE("config: fields, overrides and a round trip through YAML", "[lab][conf
   const auto c = lab::parse_config("model:\n  n_layer: 4\n  attention: linear\ntask:\n  reward_noise: 0.25\n",
                                    {"model.n_head=4", "model.n_embd=64", "training.learning_rate=3e-4", "training.loss=bt",
                                     "training.eval_every=7"});
-  CHECK(c.training.bradley_terry);
+  CHECK(c.training.loss == lab::Loss::BradleyTerry);
   CHECK(c.training.eval_every == 7);
   CHECK(c.model.n_layer == 4);
   CHECK(c.model.n_head == 4);
@@ -32,7 +32,7 @@ TEST_CASE("config: fields, overrides and a round trip through YAML", "[lab][conf
   CHECK(again.training.log_every == c.training.log_every);
   CHECK(again.training.eval_every == 7);
   CHECK(again.training.checkpoint_every == c.training.checkpoint_every);
-  CHECK(again.training.bradley_terry);
+  CHECK(again.training.loss == lab::Loss::BradleyTerry);
   CHECK(again.model.attention == nn::AttentionKind::Linear);
   // And the text itself, for a student reading a run's config.yaml.
   CHECK_THAT(c.to_yaml(), Catch::Contains("model:\n  n_dims: 5\n  n_points: 20\n  n_embd: 64\n  n_layer: 4\n  n_head: 4\n"

@@ -35,7 +35,7 @@ TEST_CASE("train then evaluate a tiny run: every method, every k, a CSV", "[lab]
     const std::string bt_dir = "tiny_run_bt_dir";
     fs::remove_all(bt_dir);
     lab::RunConfig c = tiny();
-    c.training.bradley_terry = true;
+    c.training.loss = lab::Loss::BradleyTerry;
     c.training.eval_every = 4;
     lab::train(c, bt_dir, false, progress);
     std::ifstream bt_log(bt_dir + "/log.jsonl");

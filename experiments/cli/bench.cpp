@@ -1,6 +1,6 @@
-// icalign bench: the training step of the paper's workload (configs A, B, C, the same as the PyTorch
-// oracle's: python/icalign_torch/__main__.py), timed phase by phase, next to PyTorch on the same config
-// in the same invocation, OpenBLAS's own threaded sgemm, and the machine's fp32 peak (the step's floor).
+// icalign bench: the training step of the paper's workload (configs A, B, C: the model and batch of
+// experiments/configs/paper_default.yaml, paper_heads4.yaml and small.yaml, handed to the PyTorch
+// oracle's bench as numbers), timed phase by phase, next to PyTorch on the same config in the same invocation, OpenBLAS's own threaded sgemm, and the machine's fp32 peak (the step's floor).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include "experiments/train/child_process.hpp"
 #include "experiments/cli/commands.hpp"
 #include "experiments/task/losses.hpp"
+#include "experiments/train/config.hpp"
 #include "experiments/task/task.hpp"
 #include "nn/optim.hpp"
 #include "experiments/model/model.hpp"
@@ -22,21 +23,28 @@
 namespace cli {
 namespace {
 
+// A workload: the model and batch size of a config file.
 struct Workload {
-  std::size_t n_layer, n_embd, n_head, batch;
+  lab::ModelConfig model;
+  std::size_t batch;
 };
-const std::map<std::string, Workload> kWorkloads{
-    {"A", {20, 96, 3, 256}}, {"B", {20, 128, 4, 256}}, {"C", {4, 64, 4, 64}}};
+const std::map<std::string, std::string> kWorkloadConfigs{
+    {"A", "paper_default.yaml"}, {"B", "paper_heads4.yaml"}, {"C", "small.yaml"}};
+Workload workload(const std::string& name) {
+  const lab::RunConfig c = lab::load_config(AG_SOURCE_DIR "/experiments/configs/" + kWorkloadConfigs.at(name));
+  return {c.model, c.training.batch_size};
+}
 
 // GEMM flops of one step, counted as the reference's matmul_flops() does.
 struct Flops {
   double forward, train;
 };
-Flops matmul_flops(const Workload& w, double N = 20, double d = 5) {
-  const double T = 3 * N, BT = static_cast<double>(w.batch) * T, D = static_cast<double>(w.n_embd), B = static_cast<double>(w.batch);
+Flops matmul_flops(const Workload& w) {
+  const double N = static_cast<double>(w.model.n_points), d = static_cast<double>(w.model.n_dims);
+  const double T = 3 * N, BT = static_cast<double>(w.batch) * T, D = static_cast<double>(w.model.n_embd), B = static_cast<double>(w.batch);
   const double per_layer = 2 * BT * D * (3 * D + D + 4 * D + 4 * D) + 2 * 2 * B * T * T * D;
   const double io = 2 * BT * d * D + 2 * BT * D * d;
-  const double fwd = static_cast<double>(w.n_layer) * per_layer + io;
+  const double fwd = static_cast<double>(w.model.n_layer) * per_layer + io;
   const double loss = 2 * B * N * N * d + 2 * B * N * N * N;
   const double bwd = 2 * fwd - 2 * BT * d * D;
   return {fwd + loss, fwd + bwd + 3 * loss};
@@ -61,13 +69,13 @@ struct Timing {
 
 Timing time_ours(const Workload& w, int threads, int steps, int warmup) {
   ag::set_num_threads(threads);
-  lab::ModelConfig cfg;
-  cfg.n_layer = w.n_layer, cfg.n_embd = w.n_embd, cfg.n_head = w.n_head;
   ag::Rng rng(0);
-  const lab::ICAlignTransformer<float> model(cfg, rng);
+  const lab::ICAlignTransformer<float> model(w.model, rng);
   nn::Adam<float> opt(model.named_parameters(), 1e-4);
+  lab::TaskConfig task;
+  task.n_dims = w.model.n_dims, task.n_points = w.model.n_points;
   std::vector<lab::Batch<float>> batches;
-  for (int i = 0; i < 4; ++i) batches.push_back(lab::sample_batch<float>(lab::TaskConfig{}, w.batch, rng));
+  for (int i = 0; i < 4; ++i) batches.push_back(lab::sample_batch<float>(task, w.batch, rng));
   std::vector<double> step, fwd, bwd, adam, fwd_only;
   for (int i = 0; i < warmup + steps; ++i) {
     const auto& b = batches[i % 4];
@@ -94,7 +102,7 @@ Timing time_ours(const Workload& w, int threads, int steps, int warmup) {
 
 // OpenBLAS's own threaded sgemm on the model's largest GEMM shape, (B T × C)·(C × 4C): GFLOP/s.
 double sgemm_gflops(const Workload& w, int threads) {
-  const std::size_t M = w.batch * 60, K = w.n_embd, N = 4 * w.n_embd;
+  const std::size_t M = w.batch * 3 * w.model.n_points, K = w.model.n_embd, N = 4 * w.model.n_embd;
   std::vector<float> A(M * K, 0.5f), B(K * N, 0.25f), C(M * N);
   const auto backend = ag::blas::backend();
   ag::blas::set_backend(ag::blas::Backend::OpenBLAS);  // the yardstick is OpenBLAS's, whatever we run on
@@ -117,13 +125,16 @@ struct TorchTiming {
   double step = 0, forward_only = 0, rss_mb = 0;
   std::string note;
 };
-TorchTiming time_torch(const std::string& config, int threads, int steps, int warmup) {
+TorchTiming time_torch(const Workload& w, int threads, int steps, int warmup) {
   TorchTiming r;
   // PyTorch at its best: its OpenBLAS misdetects the same CPUs ours does, so it gets the same fix.
   std::vector<std::string> env{"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4", "PYTHONPATH=" AG_SOURCE_DIR "/python"};
   if (!ag::blas::openblas_coretype_fix().empty()) env.push_back("OPENBLAS_CORETYPE=" + ag::blas::openblas_coretype_fix());
   auto run = [&](const std::vector<std::string>& extra, double& seconds, double* rss) {
-    std::vector<std::string> argv{"/usr/bin/python3", "-m", "icalign_torch", "bench", "--config", config,
+    std::vector<std::string> argv{"/usr/bin/python3", "-m", "icalign_torch", "bench",
+                                  "--n-layer", std::to_string(w.model.n_layer), "--n-embd", std::to_string(w.model.n_embd),
+                                  "--n-head", std::to_string(w.model.n_head), "--n-points", std::to_string(w.model.n_points),
+                                  "--n-dims", std::to_string(w.model.n_dims), "--batch", std::to_string(w.batch),
                                   "--threads", std::to_string(threads), "--steps", std::to_string(steps), "--warmup", std::to_string(warmup)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     lab::ChildResult child;
@@ -172,9 +183,9 @@ void run(const Options& o) {
   // survives exec), so once our model had grown this process, a small config's PyTorch peak read as ours.
   std::map<std::pair<std::string, int>, TorchTiming> torch;
   for (const auto& name : o.configs)
-    for (int thr : o.threads) torch[{name, thr}] = o.torch ? time_torch(name, thr, o.steps, o.warmup) : TorchTiming{};
+    for (int thr : o.threads) torch[{name, thr}] = o.torch ? time_torch(workload(name), thr, o.steps, o.warmup) : TorchTiming{};
   for (const auto& name : o.configs) {
-    const Workload& w = kWorkloads.at(name);
+    const Workload w = workload(name);
     const Flops f = matmul_flops(w);
     for (int thr : o.threads) {
       const Timing t = time_ours(w, thr, o.steps, o.warmup);

@@ -13,6 +13,8 @@
 
 namespace lab {
 
+enum class Loss { PlackettLuce, BradleyTerry };  // a config's training.loss: pl (the paper's) or bt
+
 // pred, ys (B, N, d); rs (B, N). Returns a scalar.
 template <class T>
 ag::Tensor<T> pl_loss(const ag::Tensor<T>& pred, const ag::Tensor<T>& ys, const ag::Tensor<T>& rs);

@@ -46,7 +46,7 @@ void for_each_field(C& c, Visit&& visit) {
   visit("training.train_steps", c.training.train_steps, AtLeast{1});
   visit("training.log_every", c.training.log_every, AtLeast{1});
   visit("training.eval_every", c.training.eval_every, AtLeast{0});
-  visit("training.loss", c.training.bradley_terry, OneOf<bool>{{{"pl", false}, {"bt", true}}});
+  visit("training.loss", c.training.loss, OneOf<Loss>{{{"pl", Loss::PlackettLuce}, {"bt", Loss::BradleyTerry}}});
   visit("training.checkpoint_every", c.training.checkpoint_every, AtLeast{1});
   visit("training.snapshot_every", c.training.snapshot_every, AtLeast{0});
   visit("training.micro_batches", c.training.micro_batches, AtLeast{1});

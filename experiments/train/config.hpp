@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "experiments/model/model.hpp"
+#include "experiments/task/losses.hpp"
 #include "experiments/task/task.hpp"
 
 namespace lab {
@@ -22,7 +23,7 @@ struct TrainConfig {
   long checkpoint_every = 100;
   long snapshot_every = 0;      // 0: off; else the weights at every such step stay in <run>/snapshots/
                                 // (step-000250.safetensors, ...), to study how a run learned
-  bool bradley_terry = false;   // training.loss: pl (the paper's) or bt
+  Loss loss = Loss::PlackettLuce;
   // Each step's batch is cut into this many equal micro-batches whose gradients are computed apart and
   // summed in order: in one process, or spread over the processes of an MPI job (data_parallel.hpp).
   std::size_t micro_batches = 1;

@@ -7,9 +7,9 @@
 namespace lab {
 namespace {
 
-ag::TensorF batch_loss(const ICAlignTransformer<float>& model, const Batch<float>& b, bool bradley_terry) {
+ag::TensorF batch_loss(const ICAlignTransformer<float>& model, const Batch<float>& b, Loss loss) {
   const ag::TensorF pred = model(b.xs, b.ys, b.rs);
-  return bradley_terry ? bt_loss(pred, b.ys, b.rs) : pl_loss(pred, b.ys, b.rs);
+  return loss == Loss::BradleyTerry ? bt_loss(pred, b.ys, b.rs) : pl_loss(pred, b.ys, b.rs);
 }
 
 Batch<float> micro_batch(const Batch<float>& b, std::size_t i, std::size_t per) {
@@ -25,7 +25,7 @@ StepGradient data_parallel_gradient(const ICAlignTransformer<float>& model, cons
   auto params = model.parameters();
   if (m == 1 && ranks == 1) {  // the plain step: one forward and backward on the whole batch
     for (auto& p : params) p.zero_grad();
-    const ag::TensorF loss = batch_loss(model, batch, tc.bradley_terry);
+    const ag::TensorF loss = batch_loss(model, batch, tc.loss);
     loss.backward();
     return {loss.item(), interrupted_here};
   }
@@ -40,7 +40,7 @@ StepGradient data_parallel_gradient(const ICAlignTransformer<float>& model, cons
   std::vector<float> payload(mine * (n_grad + 1) + 1, 0.0f);
   for (std::size_t j = 0; j < mine; ++j) {
     for (auto& p : params) p.zero_grad();
-    const ag::TensorF loss = batch_loss(model, micro_batch(batch, first + j, per), tc.bradley_terry);
+    const ag::TensorF loss = batch_loss(model, micro_batch(batch, first + j, per), tc.loss);
     loss.backward();
     float* out = payload.data() + j * n_grad;
     for (const auto& p : params) {

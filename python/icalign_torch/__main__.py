@@ -1,9 +1,9 @@
-"""python3 -m icalign_torch check | bench --config A|B|C
+"""python3 -m icalign_torch check | bench --n-layer L --n-embd C --n-head H --n-points N --n-dims d --batch B
 
 check: the vectorised losses against their definitions (float64), causality of every causal variant.
-bench: median seconds per training step (zero_grad, forward, PL loss, backward, Adam) of one of the
-       workloads `icalign bench` times, printed as one line `icalign bench` parses
-       ("median=<s>s ... rss=<MB>MB").
+bench: median seconds per training step (zero_grad, forward, PL loss, backward, Adam) of the workload
+       `icalign bench` reads from a config file and passes here, printed as one line `icalign bench`
+       parses ("median=<s>s ... rss=<MB>MB").
 """
 import argparse
 import ctypes
@@ -17,14 +17,6 @@ import torch
 from .losses import bt_loss, bt_loss_loop, pl_loss, pl_loss_loop
 from .model import ICAlignTransformer, ModelConfig
 from .task import sample_batch
-
-# The workloads of `icalign bench` (experiments/cli/bench.cpp): the paper's default, a wider
-# 20-layer model, and a small one.
-WORKLOADS = {
-    "A": dict(n_layer=20, n_embd=96, n_head=3, batch=256),
-    "B": dict(n_layer=20, n_embd=128, n_head=4, batch=256),
-    "C": dict(n_layer=4, n_embd=64, n_head=4, batch=64),
-}
 
 
 def set_threads(n):
@@ -67,10 +59,10 @@ def cmd_check(args):
 def cmd_bench(args):
     set_threads(args.threads)
     torch.manual_seed(0)
-    w = WORKLOADS[args.config]
-    model = ICAlignTransformer(ModelConfig(n_embd=w["n_embd"], n_layer=w["n_layer"], n_head=w["n_head"]))
+    model = ICAlignTransformer(ModelConfig(n_dims=args.n_dims, n_points=args.n_points, n_embd=args.n_embd,
+                                           n_layer=args.n_layer, n_head=args.n_head))
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    batches = [sample_batch(w["batch"]) for _ in range(4)]
+    batches = [sample_batch(args.batch, n_dims=args.n_dims, n_points=args.n_points) for _ in range(4)]
 
     def step(batch):
         xs, ys, rs, _ = batch
@@ -91,7 +83,7 @@ def cmd_bench(args):
         step(batches[i % 4])
         times.append(time.perf_counter() - t0)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"[bench] config={args.config} {'forward' if args.forward_only else 'train'} threads={args.threads} "
+    print(f"[bench] layers={args.n_layer} embd={args.n_embd} heads={args.n_head} batch={args.batch} {'forward' if args.forward_only else 'train'} threads={args.threads} "
           f"median={statistics.median(times):.4f}s (min {min(times):.4f}, max {max(times):.4f}, n={len(times)}) "
           f"rss={rss:.0f}MB torch {torch.__version__}", flush=True)
     return 0
@@ -102,7 +94,9 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("check")
     b = sub.add_parser("bench")
-    b.add_argument("--config", choices=sorted(WORKLOADS), default="A")
+    # The workload, as `icalign bench` reads it from a config file (experiments/configs).
+    for name in ("n-layer", "n-embd", "n-head", "n-points", "n-dims", "batch"):
+        b.add_argument("--" + name, type=int, required=True)
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--steps", type=int, default=10)
     b.add_argument("--warmup", type=int, default=3)
