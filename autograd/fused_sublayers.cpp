@@ -13,12 +13,9 @@
 //   ln_linear:   dW += dyᵀ n,  db += Σ dy,  dn = dy W,  then LayerNorm's backward from dn
 //   gelu_linear: dW += dyᵀ h,  db += Σ dy,  da += (dy W) ⊙ gelu'(a),  dresidual += dy
 //
-// A fast path (fused_*.cpp; the reference ops are in ops_*.cpp). ln_linear must equal
-// linear(layer_norm(x, γ, β), W, b), gelu_linear residual + linear(gelu(a), W, b), and ln_mlp
-// x + linear(gelu(linear(layer_norm(x, γ, β), W1, b1)), W2, b2), values and gradients. Checked by
-// tests/test_gradcheck_fused.cpp (gradchecks with reused inputs, and each op over many tiles and
-// chunks against the ops it fuses) and, inside a whole block, by tests/test_nn_modules.cpp ("fused
-// pre-LN Block equals the Block run module by module").
+// A fast path: each op must equal the composition on its right above, values and gradients, computed
+// on the reference path (reference.hpp). Checked by tests/test_gradcheck_fused.cpp (gradchecks with
+// reused inputs, each op over many tiles and chunks) and, in a whole block, tests/test_nn_modules.cpp.
 #include <tbb/parallel_for.h>
 
 #include "autograd/kernels.hpp"
@@ -29,9 +26,8 @@ using namespace detail;
 
 // The ops work on tiles of rows: what they recompute (gelu(a), LN(x)) is made for one tile
 // (kTileRows rows) in a scratch buffer that stays in cache, used by the tile's GEMMs and dropped.
-// Made for all rows at once, gelu(a) was a (R, IN) buffer (24 MB per layer of config A) written and
-// read back twice in forward and five times in backward; in tiles the step keeps 50 MB less
-// (docs/performance.md, "What each change bought").
+// Made for all rows at once, gelu(a) would be a (R, IN) buffer written and read back twice in forward
+// and five times in backward (docs/performance.md, "What each change bought").
 constexpr std::size_t kTileRows = 128;
 // Parameter gradients sum over all rows: each fixed chunk of rows adds its tiles into partials of its
 // own, and the partials are added in chunk order, so they do not depend on the thread count. Chunks

@@ -41,7 +41,7 @@ MUTANTS = [
     ("a resume that restarts from step 0", "experiments/train/trainer.cpp",
      "step = saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);",
      "saved_step = nn::load_training_state(ckpt, model, opt, rng.data, meta, &saved);"),
-    ("attention's backward rebuilds P with a wrong 1/sum", "autograd/fused_attention.cpp",
+    ("attention's backward rebuilds P with a wrong 1/sum", "autograd/attention_softmax.hpp",
      "sm(stats.shift), inv(stats.inv);",
      "sm(stats.shift), inv(stats.inv * T(1.001));"),
     ("GELU's short last SIMD batch stores one element less", "autograd/kernels.hpp",
