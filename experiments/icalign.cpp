@@ -1,7 +1,7 @@
 // icalign: the in-context alignment lab's command-line program.
 //   icalign train     --config FILE [--set section.key=value ...] [--run DIR] [--resume]
 //   icalign eval      --run DIR [--noise p ...] [--sequences n] [--seed s] [--gd-steps n] [--gd-plain]
-//   icalign plot      --run DIR          (a PNG beside each eval*.csv, drawn by experiments/plot_eval.py)
+//   icalign plot      --run DIR          (a PNG beside each eval*.csv, drawn by experiments/analysis/plot_eval.py)
 //   icalign construct [--out DIR] [--run DIR]   (the explicit construction: equality, bound, ablations)
 //   icalign bench     [--config A C] [--threads 1 2]   (training speed against PyTorch)
 //   icalign sweep     --grid FILE [--shard i/n]       (a grid of runs; results.csv)

@@ -21,7 +21,7 @@ def layer_of(path):
     for rank in range(len(ORDER) - 1, -1, -1):
         if path.startswith(ORDER[rank] + "/"):
             return rank
-    if path.startswith("experiments/"):  # the programs: icalign.cpp, demo_mlp.cpp, bench/
+    if path.startswith("experiments/"):  # the programs: icalign.cpp, examples/, bench/
         return len(ORDER) - 1
     return None
 

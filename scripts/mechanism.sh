@@ -25,4 +25,4 @@ for study in probes attention knockout; do
   /usr/bin/python3 python/mechanism.py "$study" "$work/run" "$work/batch.safetensors" "$csv" --label "$label"
 done
 /usr/bin/python3 python/mechanism.py ood "$work/run" "$out/ood.csv" --label "$label"
-(cd experiments && /usr/bin/python3 plot_mechanism.py "../$out" --into ../docs/mechanism.md)
+(cd experiments/analysis && /usr/bin/python3 plot_mechanism.py "../../$out" --into ../../docs/mechanism.md)

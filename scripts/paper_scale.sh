@@ -6,9 +6,9 @@
 # rewritten; their eval CSVs follow the runs'). The released model docs/results/paper_model is default-s1's.
 # The runs live in ~/icalign-runs/paper_scale (the grid's out; RUNS_DIR=... to move them), outside the
 # checkout, because the whole grid takes days on 2 cores; every call continues where the last one
-# stopped. A new machine restores the runs whose models are committed (experiments/restore_runs.py)
+# stopped. A new machine restores the runs whose models are committed (experiments/analysis/restore_runs.py)
 # and retrains the others; their committed results stay in paper_scale.csv until then
-# (experiments/merge_results.py). The tables go to docs/results/paper_scale/tables.md and into
+# (experiments/analysis/merge_results.py). The tables go to docs/results/paper_scale/tables.md and into
 # docs/results.md (between its paper_scale_tables markers), the training times to docs/results/run_times.csv.
 # Arguments go to `icalign sweep` (e.g. --shard 0/2, --only depth5, --set training.threads=2).
 # --collect skips training and only gathers what is finished.
@@ -20,12 +20,12 @@ cmake --build build -j "$(nproc)" --target icalign
 runs=${RUNS_DIR:-$HOME/icalign-runs/paper_scale}
 mkdir -p "$runs"
 models=docs/results/paper_scale/models
-python3 experiments/restore_runs.py docs/results/paper_scale.csv "$runs" --models "$models"
+python3 experiments/analysis/restore_runs.py docs/results/paper_scale.csv "$runs" --models "$models"
 if [ "${1:-}" != "--collect" ]; then
   ./build/icalign sweep --grid experiments/grids/paper_scale.yaml --runs-dir "$runs" "$@"
 fi
 [ -e "$runs/results.csv" ] || { echo "no finished run in $runs yet"; exit 0; }
-python3 experiments/merge_results.py docs/results/paper_scale.csv "$runs/results.csv"
+python3 experiments/analysis/merge_results.py docs/results/paper_scale.csv "$runs/results.csv"
 # Each finished model is committed once: the weights of a directory that exists are never rewritten
 # (its eval CSVs follow the run's, which a re-evaluation may have changed).
 for run in "$runs"/*-s*; do
@@ -42,9 +42,9 @@ for run in "$runs"/*-s*; do
   mv "$models/$name.new" "$models/$name"
   echo "committed model: $models/$name"
 done
-/usr/bin/python3 experiments/plot_panels.py --paper docs/results/paper_scale docs/results/paper_scale.csv
-/usr/bin/python3 experiments/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv --into docs/results.md
-/usr/bin/python3 experiments/run_times.py docs/results/run_times.csv "$runs"
+/usr/bin/python3 experiments/analysis/plot_panels.py --paper docs/results/paper_scale docs/results/paper_scale.csv
+/usr/bin/python3 experiments/analysis/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv --into docs/results.md
+/usr/bin/python3 experiments/analysis/run_times.py docs/results/run_times.csv "$runs"
 # Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
 # finished default seed, with and without exploration, and icalign agree (how close to GD); on the depth
 # and heads runs the loop without exploration (does it depend on size?). The unmasked ablations are left
@@ -70,6 +70,6 @@ for run in "$runs"/*-s*; do
   cp "$run"/done "$run"/selfcorrect_explore*.csv "$loops/$(basename "$run")/"
   if [ -e "$run/agreement.csv" ]; then cp "$run/agreement.csv" "$loops/$(basename "$run")/"; fi
 done
-/usr/bin/python3 experiments/self_correction_results.py docs/results/paper_scale "$loops" "paper-scale models"
-/usr/bin/python3 experiments/plot_self_correction_scale.py docs/results/paper_scale/self_correction_by_size.png \
+/usr/bin/python3 experiments/analysis/self_correction_results.py docs/results/paper_scale "$loops" "paper-scale models"
+/usr/bin/python3 experiments/analysis/plot_self_correction_scale.py docs/results/paper_scale/self_correction_by_size.png \
   docs/results/self_correction_emergent.csv docs/results/paper_scale/self_correction_emergent.csv

@@ -26,7 +26,7 @@ csvs=()
 for grid in panels panels_more panels_noncausal reward_use; do
   [ -e "docs/results/$grid.csv" ] && csvs+=("docs/results/$grid.csv")
 done
-/usr/bin/python3 experiments/plot_panels.py docs/results "${csvs[@]}"
-/usr/bin/python3 experiments/run_times.py docs/results/run_times.csv $(for g in "${grids[@]}"; do echo "runs/$g"; done)
+/usr/bin/python3 experiments/analysis/plot_panels.py docs/results "${csvs[@]}"
+/usr/bin/python3 experiments/analysis/run_times.py docs/results/run_times.csv $(for g in "${grids[@]}"; do echo "runs/$g"; done)
 ./build/icalign construct --run runs/panels/default-s1 --out runs/construct_panels
 cp runs/construct_panels/compare.csv runs/construct_panels/compare.png docs/results/

@@ -8,7 +8,7 @@
 #      paper's task (icalign eval --responses line) and the agreement measures (icalign agree);
 #   3. on the snapshots of the runs that keep them (onpolicy_explore): the loop and the agreement measures
 #      at each, to see when self-correction appears;
-#   4. docs/results/self_correction_*.csv, the figures and the summary (experiments/self_correction_results.py).
+#   4. docs/results/self_correction_*.csv, the figures and the summary (experiments/analysis/self_correction_results.py).
 # From scratch about 1.5 hours on 2 cores; each step is skipped when its file exists.
 # --collect skips training.
 set -euo pipefail
@@ -52,4 +52,4 @@ for snap in "$runs"/*-s*/snapshots/step-*.safetensors; do
   [ -e "$run/agreement_$step.csv" ] || ./build/icalign agree --run "$run" --weights "$snap" --sequences 256 \
     --sensitivity-sequences 64 --sensitivity-k 5 10 --out "agreement_$step.csv" >/dev/null 2>>"$run/evaluate.log"
 done
-/usr/bin/python3 experiments/self_correction_results.py docs/results "$runs"
+/usr/bin/python3 experiments/analysis/self_correction_results.py docs/results "$runs"

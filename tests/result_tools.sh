@@ -7,7 +7,7 @@ repo=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAILED: $*"; exit 1; }
-py() { /usr/bin/python3 "$repo/experiments/$1" "${@:2}"; }
+py() { /usr/bin/python3 "$repo/experiments/analysis/$1" "${@:2}"; }
 
 # run_times.py: a resumed run's clock restarts at 0, so its time is the sum of the segments; a run with no
 # log (one restored from committed results) keeps the row the CSV already has.
@@ -54,7 +54,7 @@ py plot_self_correction_scale.py "$work/by_size.png" "$repo/docs/results/self_co
 # it: mean 0, SE over seeds sqrt(0.02 / 2) = 0.1, t(1) = 12.706. Two seeds (0.2, 0.4) against two (0.5,
 # 0.7): -0.3, Welch SE sqrt(0.01 + 0.01) on 2 degrees of freedom, t(2) = 4.303. One model against one: over sequences,
 # 1.96 sqrt(0.03^2 + 0.04^2) = 0.098. Verdicts: the interval's side of the threshold decides.
-(cd "$repo/experiments" && /usr/bin/python3 - <<'PY') || fail "claims.py's statistics"
+(cd "$repo/experiments/analysis" && /usr/bin/python3 - <<'PY') || fail "claims.py's statistics"
 import claims
 def near(a, b): assert abs(a - b) < 1e-9, (a, b)
 e, lo, hi, ev, _, _ = claims.compare({1: (0.2, 0.01), 2: (0.4, 0.01)}, {1: (0.3, 0.0), 2: (0.3, 0.0)}, baseline=True)

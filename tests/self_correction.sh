@@ -41,7 +41,7 @@ cmp -s "$runs/onpolicy-s1/eval_line.csv" "$runs/onpolicy-s1/eval_own.csv" && fai
   --sequences 16 --critic-noise 0 1 --explore 1 --out selfcorrect_explore1_step-000002.csv >/dev/null 2>&1 || fail "selfcorrect --weights"
 mv "$runs/onpolicy-s1/c.csv" "$runs/onpolicy-s1/agreement_step-000002.csv"
 touch "$runs/onpolicy-s1/done"
-/usr/bin/python3 "$repo/experiments/self_correction_results.py" "$work/out" "$runs" >"$work/gather.log" 2>&1 || fail "gather: $(tail -3 "$work/gather.log")"
+/usr/bin/python3 "$repo/experiments/analysis/self_correction_results.py" "$work/out" "$runs" >"$work/gather.log" 2>&1 || fail "gather: $(tail -3 "$work/gather.log")"
 [ "$(head -1 "$work/out/self_correction_emergent.csv")" = "variant,method,seed,critic_noise,round,error" ] || fail "emergent CSV header"
 [ "$(cut -d, -f1,2 "$work/out/self_correction_emergent.csv" | tail -n +2 | sort -u | tr '\n' ' ')" = \
   "onpolicy+explore1,construction onpolicy+explore1,gd onpolicy+explore1,model onpolicy,construction onpolicy,gd onpolicy,model " ] ||
@@ -55,7 +55,7 @@ done
 # agreement files and no empty tables for them; a single seed's curve has no ± (there is no spread).
 mkdir -p "$work/ps/default-s1" && touch "$work/ps/default-s1/done"
 cp "$runs/onpolicy-s1/selfcorrect_explore1_step-000002.csv" "$work/ps/default-s1/selfcorrect_explore0.csv"  # 4 rounds
-/usr/bin/python3 "$repo/experiments/self_correction_results.py" "$work/psout" "$work/ps" "paper-scale models" >"$work/gather.log" 2>&1 ||
+/usr/bin/python3 "$repo/experiments/analysis/self_correction_results.py" "$work/psout" "$work/ps" "paper-scale models" >"$work/gather.log" 2>&1 ||
   fail "gather the loop alone: $(tail -3 "$work/gather.log")"
 grep -q '^| default | model | 0 | [0-9.]* | ' "$work/psout/self_correction_summary.md" || fail "no model row: $(cat "$work/psout/self_correction_summary.md")"
 grep -q 'nan\|One shot\|Agreement' "$work/psout/self_correction_summary.md" && fail "a nan or an empty table in: $(cat "$work/psout/self_correction_summary.md")"

@@ -78,10 +78,10 @@ mkdir -p "$work/only/b-s1" && cp "$work/elsewhere/b-s1/"eval*.csv "$work/only/b-
 "$icalign" sweep --grid "$work/seeds.yaml" --runs-dir "$work/only" --only c >/dev/null 2>&1 || fail "--only c again"
 [ "$(cut -d, -f1,2 "$work/only/results.csv" | grep -v '^run' | sort -u | tr '\n' ' ')" = "a,2 b,1 c,1 c,2 " ] ||
   fail "results.csv under --only: $(cut -d, -f1,2 "$work/only/results.csv" | sort -u | tr '\n' ' ')"
-# A new machine restores the committed results (experiments/restore_runs.py) instead of retraining:
+# A new machine restores the committed results (experiments/analysis/restore_runs.py) instead of retraining:
 # the sweep then skips every restored run and gathers a byte-identical results.csv.
 cp "$work/only/results.csv" "$work/committed.csv"
-python3 "$(dirname "$0")/../experiments/restore_runs.py" "$work/committed.csv" "$work/newmachine" >/dev/null ||
+python3 "$(dirname "$0")/../experiments/analysis/restore_runs.py" "$work/committed.csv" "$work/newmachine" >/dev/null ||
   fail "restore_runs.py failed"
 "$icalign" sweep --grid "$work/seeds.yaml" --runs-dir "$work/newmachine" --only c a-s2 b >"$work/log9" 2>&1 || fail "after restore: $(tail -3 "$work/log9")"
 [ "$(grep -c 'done, skipped' "$work/log9")" -eq 4 ] || fail "restored runs were retrained: $(cat "$work/log9")"

@@ -15,12 +15,12 @@ std::string file_in_run(const std::string& run, const std::string& name) {
 }
 
 void run_plot_script(const std::string& script, const std::vector<std::string>& files) {
-  std::vector<std::string> argv{"/usr/bin/python3", AG_SOURCE_DIR "/experiments/" + script};
+  std::vector<std::string> argv{"/usr/bin/python3", AG_SOURCE_DIR "/experiments/analysis/" + script};
   argv.insert(argv.end(), files.begin(), files.end());
   const lab::ChildResult r = lab::run_child(argv);
   if (r.exit_status != 0) {
     const bool no_matplotlib = r.output.find("No module named 'matplotlib'") != std::string::npos;
-    throw std::runtime_error("plotting failed: experiments/" + script + " exited with status " +
+    throw std::runtime_error("plotting failed: experiments/analysis/" + script + " exited with status " +
                              std::to_string(r.exit_status) + (no_matplotlib ? " (install python3-matplotlib)" : "") +
                              ":\n" + lab::last_lines(r.output, 6));
   }

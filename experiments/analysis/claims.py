@@ -1,7 +1,7 @@
 """The verdicts on the paper's claims and on self-correction, computed from the committed CSVs.
 
-    python3 experiments/claims.py           # writes docs/results/claims.csv and the generated tables
-    python3 experiments/claims.py --check   # exit 1 if any of them differs from what it would write
+    python3 experiments/analysis/claims.py           # writes docs/results/claims.csv and the generated tables
+    python3 experiments/analysis/claims.py --check   # exit 1 if any of them differs from what it would write
 
 Each claim's rule is written below, before any number is read: which runs are compared, at which k
 and noise, in which direction, and what interval decides. The tables go into docs/results.md
@@ -340,7 +340,7 @@ def outputs():
 
 
 def main(argv):
-    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     stale = []
     for path, text in outputs().items():
         old = open(path).read() if os.path.exists(path) else None
@@ -354,7 +354,7 @@ def main(argv):
         os.replace(path + ".new", path)
         print(path)
     if stale:
-        sys.exit("not what experiments/claims.py writes (run it, do not edit its output by hand): " + ", ".join(stale))
+        sys.exit("not what experiments/analysis/claims.py writes (run it, do not edit its output by hand): " + ", ".join(stale))
 
 
 if __name__ == "__main__":

@@ -169,7 +169,7 @@ def table_ks(available):
 def summary(out, emergent, oneshot, agreement):
     curve = over_seeds(emergent, lambda r: (r[0], r[1], r[3], r[4]), lambda r: r[5])
     last = max(r[4] for r in emergent)  # 12 in the study
-    lines = ["# Self-correction study: summary (written by experiments/self_correction_results.py)", "",
+    lines = ["# Self-correction study: summary (written by experiments/analysis/self_correction_results.py)", "",
              "Error 1 − cos(answer, y*), mean over seeds ± standard error over seeds (n = seeds).", "",
              f"| variant | answerer | q | round 0 | round 1 | round 4 | round {last} | round 4 / round 0 | n |",
              "|---|---|---|---|---|---|---|---|---|"]

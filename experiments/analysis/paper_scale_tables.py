@@ -81,7 +81,7 @@ def write_tables(f, rows, data):
             return [(label, one(run))]
         return [(f"{label}, seed {sd}", per_seed(rows, run, OWN, "model", sd)) for sd in run_seeds]
 
-    f.write("Written by experiments/paper_scale_tables.py from docs/results/paper_scale.csv. Error "
+    f.write("Written by experiments/analysis/paper_scale_tables.py from docs/results/paper_scale.csv. Error "
             "1 − cos(answer, y*) on 1024 held-out sequences.\n\n")
 
     f.write(f"**(a), (b): the default (20 layers, 96 dims, 3 heads), mean ± SE over its "

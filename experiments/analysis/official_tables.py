@@ -37,7 +37,7 @@ def load(path):
 
 def tables(rows, snapshots):
     models = sorted({m for m, *_ in rows})
-    out = ["Written by experiments/official_tables.py from docs/results/official/comparison.csv "
+    out = ["Written by experiments/analysis/official_tables.py from docs/results/official/comparison.csv "
            "(python/official_comparison.py). Error 1 − cos(answer, y*); the notebook's protocol: one batch, "
            "the same sequences at every p, each reward replaced independently with probability p.\n"]
     for S in (256, 1024):

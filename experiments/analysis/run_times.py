@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Training time of every finished run of a sweep, from each run's log.jsonl: one CSV row per run
 (grid directory, run, steps, seconds). docs/results.md quotes these. A run whose directory has no
-log (one restored from committed results on a new machine, experiments/restore_runs.py) keeps the row
+log (one restored from committed results on a new machine, experiments/analysis/restore_runs.py) keeps the row
 OUT.csv already has for it.
 Usage: run_times.py OUT.csv runs/panels [runs/panels_more ...]"""
 import csv

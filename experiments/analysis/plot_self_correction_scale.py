@@ -3,7 +3,7 @@
 way: its one-shot error at the loop's start (round 0, k = 4) against how much the loop helps it by round
 4 (round-4 error / round-0 error), with an accurate critic (q = 0, filled) and a random one (q = 1,
 hollow), no exploration. Below 1 the model corrects itself; GD is drawn for reference.
-Reads the gathered loop curves of both scales (experiments/self_correction_results.py):
+Reads the gathered loop curves of both scales (experiments/analysis/self_correction_results.py):
 docs/results/self_correction_emergent.csv (small: the `paper` variant) and
 docs/results/paper_scale/self_correction_emergent.csv (the paper-scale runs).
 Usage: plot_self_correction_scale.py OUT.png SMALL_EMERGENT.csv PAPER_SCALE_EMERGENT.csv"""

@@ -123,7 +123,7 @@ def ood(d, model):
 
 def summary(d):
     """The numbers docs/mechanism.md quotes, per model label, from every CSV present."""
-    out = ["Written by experiments/plot_mechanism.py from docs/results/mechanism/*.csv.\n"]
+    out = ["Written by experiments/analysis/plot_mechanism.py from docs/results/mechanism/*.csv.\n"]
     path = os.path.join(d, "probes.csv")
     if os.path.exists(path):
         data = list(csv.DictReader(open(path)))
