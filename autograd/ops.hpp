@@ -41,6 +41,7 @@ template <class T> Tensor<T> sqrt(const Tensor<T>& x);
 template <class T> Tensor<T> tanh(const Tensor<T>& x);
 template <class T> Tensor<T> sigmoid(const Tensor<T>& x);
 template <class T> Tensor<T> relu(const Tensor<T>& x);
+template <class T> Tensor<T> softplus(const Tensor<T>& x);  // log(1 + e^x), a smooth relu
 template <class T> Tensor<T> gelu(const Tensor<T>& x);  // tanh approximation, as GPT-2
 template <class T> Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);
 

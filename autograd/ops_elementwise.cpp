@@ -216,6 +216,14 @@ Tensor<T> sigmoid(const Tensor<T>& x) {
                               [](const auto& g, const auto& y) { return g * y * (T(1) - y); });
 }
 
+// y = log(1 + e^x), written max(x, 0) + log(1 + e^-|x|) so that e^x never overflows;
+//   dx = dy * sigmoid(x) = dy / (1 + e^-x)                            (saves x)
+template <class T>
+Tensor<T> softplus(const Tensor<T>& x) {
+  return unary<Saves::Input>("softplus", x, [](const auto& v) { return xt::maximum(v, T(0)) + xt::log1p(xt::exp(-xt::abs(v))); },
+                             [](const auto& g, const auto& v) { return g / (T(1) + xt::exp(-v)); });
+}
+
 // y = max(x, 0);  dx = dy where y > 0 (the subgradient at 0 is 0, as in PyTorch)
 template <class T>
 Tensor<T> relu(const Tensor<T>& x) {
@@ -247,6 +255,7 @@ Tensor<T> gelu(const Tensor<T>& x) {
   template Tensor<T> tanh(const Tensor<T>&);                       \
   template Tensor<T> sigmoid(const Tensor<T>&);                    \
   template Tensor<T> relu(const Tensor<T>&);                       \
+  template Tensor<T> softplus(const Tensor<T>&);                   \
   template Tensor<T> gelu(const Tensor<T>&);
 AG_INSTANTIATE(float)
 AG_INSTANTIATE(double)

@@ -8,7 +8,7 @@
 
 namespace nn {
 
-enum class Activation { Gelu, Relu };
+enum class Activation { Gelu, Relu, Softplus };
 
 // What one block is made of. The defaults are GPT-2's: pre-LN, GELU, 4C hidden. The explicit
 // construction (experiments/model/construction.hpp) uses no LayerNorm and a ReLU FFN of its own
@@ -37,7 +37,12 @@ class MLP : public Module<T> {
   }
   ag::Tensor<T> operator()(const ag::Tensor<T>& x) const {
     const ag::Tensor<T> a = c_fc(x);
-    return mlp_proj(act_ == Activation::Gelu ? ag::gelu(a) : ag::relu(a));
+    switch (act_) {
+      case Activation::Gelu: return mlp_proj(ag::gelu(a));
+      case Activation::Relu: return mlp_proj(ag::relu(a));
+      case Activation::Softplus: return mlp_proj(ag::softplus(a));
+    }
+    throw std::logic_error("MLP: unknown activation");
   }
 
   Activation activation() const { return act_; }

@@ -6,6 +6,7 @@
 
 using namespace agtest;
 using Catch::Matchers::WithinAbs;
+using Catch::Matchers::WithinRel;
 
 TEST_CASE("matmul equals a naive triple loop (2-D, folded and broadcast batch, float and double)", "[values]") {
   const TensorD a = randd({2, 3, 5, 4}, 1), b = randd({3, 4, 6}, 2);
@@ -65,6 +66,17 @@ TEST_CASE("gelu matches the tanh formula, and relu, sigmoid", "[values]") {
   }
   CHECK(ag::relu(x).to_vector() == std::vector<double>{0, 0, 0, 2});
   CHECK_THAT(ag::sigmoid(x).to_vector()[1], WithinAbs(1 / (1 + std::exp(0.5)), 1e-15));
+}
+
+TEST_CASE("softplus is log(1 + e^x), without overflow for large x and without losing small values", "[values]") {
+  const TensorD x = TensorD::from_vector({5}, {-40.0, -1.0, 0.0, 3.0, 1000.0});
+  const auto y = ag::softplus(x).to_vector();
+  CHECK_THAT(y[0], WithinRel(std::exp(-40.0), 1e-12));  // log(1 + tiny) = tiny: log1p keeps it
+  CHECK_THAT(y[1], WithinAbs(std::log1p(std::exp(-1.0)), 1e-15));
+  CHECK_THAT(y[2], WithinAbs(std::log(2.0), 1e-15));
+  CHECK_THAT(y[3], WithinAbs(std::log1p(std::exp(3.0)), 1e-14));
+  CHECK(y[4] == 1000.0);  // e^1000 overflows; the written form never computes it
+  CHECK(std::isfinite(ag::softplus(TensorF::from_vector({1}, {200.0f})).item()));
 }
 
 // GELU is computed as v · σ(2u) (autograd/kernels.hpp), the tanh form's own function. In float the

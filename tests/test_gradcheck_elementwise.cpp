@@ -52,6 +52,9 @@ TEST_CASE("gradcheck: unary math", "[gradcheck][elementwise]") {
   CHECK_GRADS([](const V& v) { return ag::tanh(v[0]); }, x);
   CHECK_GRADS([](const V& v) { return ag::sigmoid(v[0]); }, x);
   CHECK_GRADS([](const V& v) { return ag::gelu(v[0]); }, x);
+  CHECK_GRADS([](const V& v) { return ag::softplus(v[0]); }, x);
+  // softplus of an input used twice, and broadcast against another input
+  CHECK_GRADS([](const V& v) { return ag::softplus(v[0] * v[0] - v[1]); }, x, randd({1, 5}, 12));
 }
 
 TEST_CASE("gradcheck: relu away from its kink", "[gradcheck][elementwise]") {

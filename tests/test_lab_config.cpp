@@ -68,6 +68,10 @@ TEST_CASE("config errors name the field and what is allowed", "[lab][config][err
   CHECK_THROWS_WITH(lab::parse_config("", {"training.seed=-1"}), Contains("training.seed must be a non-negative integer"));
   CHECK_THROWS_WITH(lab::parse_config("", {"model.n_positions=20"}), Contains("model.n_positions is now called model.n_points"));
   CHECK(lab::parse_config("", {"model.ffn=false", "model.causal=on"}).model.ffn == false);
+  CHECK_THROWS_WITH(lab::parse_config("", {"model.activation=tanh"}), Contains("model.activation must be gelu or softplus"));
+  // GELU's models carry no activation in their metadata (checkpoints from before the field load as they did).
+  CHECK(lab::parse_config("").model.to_metadata().count("model.activation") == 0);
+  CHECK(lab::parse_config("", {"model.activation=softplus"}).model.to_metadata().at("model.activation") == "softplus");
   CHECK_THROWS_WITH(lab::parse_config("model: [1, 2\n"), Contains("not valid YAML"));
   CHECK_THROWS_WITH(lab::parse_config("- 1\n- 2\n"), Contains("top level must be a mapping"));
   // Found by fuzz_config (tests/fuzz/corpus/config/crash-null-key.yaml): a key that is not a name.

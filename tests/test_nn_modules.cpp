@@ -51,6 +51,14 @@ TEST_CASE("gradcheck: pre-LN Block with and without FFN", "[nn][gradcheck]") {
   }
 }
 
+TEST_CASE("gradcheck: pre-LN Block with a softplus FFN (it runs module by module: no fused path)", "[nn][gradcheck]") {
+  nn::BlockSpec s = spec(6, 2, nn::AttentionKind::Softmax, true);
+  s.activation = nn::Activation::Softplus;
+  ag::Rng rng(34);
+  const nn::Block<double> block(s, rng);
+  check_module_grads([&](const TensorD& x) { return block(x); }, randd({2, 3, 6}, 35), block);
+}
+
 TEST_CASE("gradcheck: Block without LayerNorm, with a ReLU FFN of its own width (the construction's)", "[nn][gradcheck]") {
   nn::BlockSpec spec;
   spec.n_embd = 6, spec.n_head = 2, spec.causal = false, spec.layer_norm = false, spec.ffn_hidden = 10;

@@ -45,7 +45,7 @@ def main():
         worst = max(worst, rel)
         if rel > TOL[dtype]:
             print(f"MISMATCH {dtype} {name}: relative difference {rel:.3e} > {TOL[dtype]:.0e}")
-    variant = f"{cfg.attention}, {'causal' if cfg.causal else 'full'}, {'ffn' if cfg.ffn else 'no ffn'}"
+    variant = f"{cfg.attention}, {'causal' if cfg.causal else 'full'}, {cfg.activation + ' ffn' if cfg.ffn else 'no ffn'}"
     print(f"{dtype} {variant}: predictions, {len(rows) - 5} parameter gradients, PL and BT losses and their gradients: "
           f"max relative difference {worst:.3e} (tolerance {TOL[dtype]:.0e}, torch {torch.__version__})")
     return 0 if worst <= TOL[dtype] else 1

@@ -9,7 +9,8 @@ source "$(dirname "$0")/require_torch.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for dtype in float64 float32; do
-  for variant in "softmax causal ffn" "linear causal ffn" "softmax full ffn" "linear full ffn" "softmax causal noffn" "softmax full noffn"; do
+  for variant in "softmax causal ffn" "linear causal ffn" "softmax full ffn" "linear full ffn" "softmax causal noffn" "softmax full noffn" \
+                 "softmax causal softplus"; do
     dir=$work/$dtype-${variant// /-}
     mkdir -p "$dir"
     "$dump_bin" "$dir" "$dtype" $variant

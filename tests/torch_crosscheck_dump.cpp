@@ -1,7 +1,7 @@
 // Writes what the PyTorch cross-check (torch_crosscheck.py) needs, for one model variant: our
 // model's weights, a batch, our predictions, our parameter gradients of loss = sum(pred * w), and
 // the Plackett-Luce and Bradley-Terry losses of the predictions with their gradients.
-// Usage: torch_crosscheck_dump OUT_DIR float32|float64 [softmax|linear] [causal|full] [ffn|noffn]
+// Usage: torch_crosscheck_dump OUT_DIR float32|float64 [softmax|linear] [causal|full] [ffn|noffn|softplus]
 #include <cstdio>
 #include <string>
 
@@ -47,13 +47,14 @@ int main(int argc, char** argv) {
   const auto arg = [&](int i, const char* fallback) { return std::string(argc > i ? argv[i] : fallback); };
   const std::string dtype = arg(2, ""), attention = arg(3, "softmax"), mask = arg(4, "causal"), ffn = arg(5, "ffn");
   if (argc < 3 || argc > 6 || (dtype != "float32" && dtype != "float64") || (attention != "softmax" && attention != "linear") ||
-      (mask != "causal" && mask != "full") || (ffn != "ffn" && ffn != "noffn")) {
-    std::fprintf(stderr, "usage: %s OUT_DIR float32|float64 [softmax|linear] [causal|full] [ffn|noffn]\n", argv[0]);
+      (mask != "causal" && mask != "full") || (ffn != "ffn" && ffn != "noffn" && ffn != "softplus")) {
+    std::fprintf(stderr, "usage: %s OUT_DIR float32|float64 [softmax|linear] [causal|full] [ffn|noffn|softplus]\n", argv[0]);
     return 2;
   }
   lab::ModelConfig c;
   c.attention = attention == "softmax" ? nn::AttentionKind::Softmax : nn::AttentionKind::Linear;
   c.causal = mask == "causal";
-  c.ffn = ffn == "ffn";
+  c.ffn = ffn != "noffn";
+  if (ffn == "softplus") c.activation = nn::Activation::Softplus;  // the FFN with softplus instead of GELU
   return dtype == "float32" ? dump<float>(argv[1], c) : dump<double>(argv[1], c);
 }

@@ -20,7 +20,7 @@ void ModelConfig::validate() const {
 }
 
 std::map<std::string, std::string> ModelConfig::to_metadata() const {
-  return {{"model.n_dims", std::to_string(n_dims)},
+  std::map<std::string, std::string> meta{{"model.n_dims", std::to_string(n_dims)},
           {"model.n_points", std::to_string(n_points)},
           {"model.n_embd", std::to_string(n_embd)},
           {"model.n_layer", std::to_string(n_layer)},
@@ -28,11 +28,14 @@ std::map<std::string, std::string> ModelConfig::to_metadata() const {
           {"model.attention", attention == nn::AttentionKind::Softmax ? "softmax" : "linear"},
           {"model.ffn", ffn ? "on" : "off"},
           {"model.causal", causal ? "on" : "off"}};
+  // Only when it is not GPT-2's: checkpoints written before the field existed keep loading.
+  if (activation != nn::Activation::Gelu) meta["model.activation"] = "softplus";
+  return meta;
 }
 
 nn::BlockSpec ModelConfig::block_spec() const {
   nn::BlockSpec s;
-  s.n_embd = n_embd, s.n_head = n_head, s.attention = attention, s.causal = causal, s.ffn = ffn;
+  s.n_embd = n_embd, s.n_head = n_head, s.attention = attention, s.causal = causal, s.ffn = ffn, s.activation = activation;
   return s;
 }
 

@@ -21,6 +21,7 @@ struct ModelConfig {
   std::size_t n_head = 3;
   nn::AttentionKind attention = nn::AttentionKind::Softmax;
   bool ffn = true;              // false: the paper's ablation without the MLP sublayer
+  nn::Activation activation = nn::Activation::Gelu;  // the MLP's: gelu (GPT-2's) or softplus
   bool causal = true;
 
   // Throws std::invalid_argument naming the field and what is allowed.

@@ -38,6 +38,8 @@ void for_each_field(C& c, Visit&& visit) {
   visit("model.attention", c.model.attention,
         OneOf<nn::AttentionKind>{{{"softmax", nn::AttentionKind::Softmax}, {"linear", nn::AttentionKind::Linear}}});
   visit("model.ffn", c.model.ffn, OnOff{});
+  visit("model.activation", c.model.activation,
+        OneOf<nn::Activation>{{{"gelu", nn::Activation::Gelu}, {"softplus", nn::Activation::Softplus}}});
   visit("model.causal", c.model.causal, OnOff{});
   visit("task.reward_noise", c.task.reward_noise, InRange{0.0, 1.0});
   visit("task.responses", c.task.responses, OneOf<Responses>{{{"line", Responses::Line}, {"spread", Responses::Spread}}});

@@ -34,10 +34,13 @@ class ModelConfig:
     attention: str = "softmax"  # or "linear"
     ffn: bool = True
     causal: bool = True
+    activation: str = "gelu"  # the MLP's: "gelu" (GPT-2's tanh form) or "softplus"
 
     def __post_init__(self):
         if self.attention not in ("softmax", "linear"):
             raise ValueError(f"model.attention must be softmax or linear, got '{self.attention}'")
+        if self.activation not in ("gelu", "softplus"):
+            raise ValueError(f"model.activation must be gelu or softplus, got '{self.activation}'")
         for field in ("n_dims", "n_points", "n_embd", "n_layer", "n_head"):
             if int(getattr(self, field)) < 1:
                 raise ValueError(f"model.{field} must be >= 1, got {getattr(self, field)}")
@@ -52,12 +55,13 @@ class ModelConfig:
         return ModelConfig(n_dims=int(get("n_dims", 5)), n_points=int(get("n_points", 20)), n_embd=int(get("n_embd", 96)),
                            n_layer=int(get("n_layer", 20)), n_head=int(get("n_head", 3)),
                            attention=get("attention", "softmax"), ffn=onoff[get("ffn", "on")],
-                           causal=onoff[get("causal", "on")])
+                           causal=onoff[get("causal", "on")], activation=get("activation", "gelu"))
 
     def to_metadata(self):
         return {"model.n_dims": str(self.n_dims), "model.n_points": str(self.n_points), "model.n_embd": str(self.n_embd),
                 "model.n_layer": str(self.n_layer), "model.n_head": str(self.n_head), "model.attention": self.attention,
-                "model.ffn": "on" if self.ffn else "off", "model.causal": "on" if self.causal else "off"}
+                "model.ffn": "on" if self.ffn else "off", "model.causal": "on" if self.causal else "off",
+                **({"model.activation": self.activation} if self.activation != "gelu" else {})}
 
 
 class Block(nn.Module):
@@ -74,6 +78,7 @@ class Block(nn.Module):
             self.c_fc = nn.Linear(C, 4 * C)
             self.mlp_proj = nn.Linear(4 * C, C)
         self.ffn = cfg.ffn
+        self.activation = (lambda a: F.gelu(a, approximate="tanh")) if cfg.activation == "gelu" else F.softplus
 
     def attend(self, x):  # (B, T, C) -> (B, T, C)
         B, T, C = x.shape
@@ -91,7 +96,7 @@ class Block(nn.Module):
     def forward(self, x):
         x = x + self.attend(self.ln_1(x))
         if self.ffn:
-            x = x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+            x = x + self.mlp_proj(self.activation(self.c_fc(self.ln_2(x))))
         return x
 
 
