@@ -42,11 +42,12 @@ void add_eval(CLI::App& app) {
     lab::EvalOptions opt = o->eval;
     opt.gd.adam = !o->gd_plain;
     opt.gd_steps_by_noise = cmd->count("--gd-steps") == 0;
+    const lab::TrainedRun run = lab::load_run(o->run);  // once, for every noise level
     for (double p : noises) {
       opt.reward_noise = p;
-      const auto curves = lab::evaluate_run(o->run, opt);
+      const lab::HeldOut h = lab::held_out(run, opt);
+      const auto curves = lab::evaluate(h, opt);
       if (!o->dump.empty()) {
-        const lab::HeldOut h = lab::held_out(o->run, opt);
         // GD's answer at every k, the eval CSV's gd row; k = 0 holds zeros.
         const std::size_t N = h.cfg.model.n_points, d = h.cfg.model.n_dims;
         ag::TensorD gd = ag::TensorD::zeros({opt.sequences, N, d});

@@ -116,7 +116,7 @@ std::vector<ComponentRow> component_study(std::size_t N, std::size_t contexts, s
 }
 
 std::vector<Curve> compare_study(const std::string& run_dir, const CompareOptions& opt, double& max_diff, std::size_t& narrow) {
-  const HeldOut run = held_out(run_dir, opt.eval);
+  const HeldOut run = held_out(load_run(run_dir), opt.eval);
   const Batch<double>& b = run.batch;
   const std::size_t B = b.xs.shape()[0], d = b.xs.shape()[2];
   // u0 = W0 x = 0; with ‖x‖ = 1 GD's step on W moves u by exactly 2βη g, as the construction does.

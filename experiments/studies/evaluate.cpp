@@ -26,28 +26,25 @@ ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOpt
   return gd_answers_seeded(b, k, gd, opt.seed);
 }
 
-HeldOut held_out(const std::string& run_dir, const EvalOptions& opt) {
-  TrainedRun run = load_run(run_dir);
-  RunConfig& cfg = run.cfg;
-  const ICAlignTransformer<float>& model = *run.model;
-
-  TaskConfig task = cfg.task;
+HeldOut held_out(const TrainedRun& run, const EvalOptions& opt) {
+  TaskConfig task = run.cfg.task;
   if (opt.reward_noise >= 0) task.reward_noise = opt.reward_noise;
   if (!opt.responses.empty()) task.responses = parse_responses(opt.responses);
   ag::Rng data(opt.seed);
   Batch<double> b = sample_batch<double>(task, opt.sequences, data);
-  ag::TensorD answers = model_answers(model, b);
-  return {std::move(cfg), task, std::move(b), std::move(answers)};
+  ag::TensorD answers = model_answers(*run.model, b);
+  return {run.cfg, task, std::move(b), std::move(answers)};
+}
+
+std::vector<Curve> evaluate(const HeldOut& h, const EvalOptions& opt) {
+  const Answerer gd{"gd", [&](const Batch<double>& batch, std::size_t k) { return eval_gd_answers(batch, k, opt, h.task.reward_noise); }};
+  return curves_over_k({answers_of(h.answers), gd, baseline("mean_response"), baseline("best_response"),
+                        baseline("reward_weighted"), baseline("exact")},
+                       h.batch);
 }
 
 std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& opt) {
-  const HeldOut run = held_out(run_dir, opt);
-  const Batch<double>& b = run.batch;
-  const ag::TensorD& answers = run.answers;
-  const Answerer gd{"gd", [&](const Batch<double>& batch, std::size_t k) { return eval_gd_answers(batch, k, opt, run.task.reward_noise); }};
-  return curves_over_k({answers_of(answers), gd, baseline("mean_response"), baseline("best_response"),
-                        baseline("reward_weighted"), baseline("exact")},
-                       b);
+  return evaluate(held_out(load_run(run_dir), opt), opt);
 }
 
 std::vector<Curve> curves_over_k(const std::vector<Answerer>& answerers, const Batch<double>& b) {

@@ -37,19 +37,22 @@ ag::TensorD eval_gd_answers(const Batch<double>& b, std::size_t k, const EvalOpt
 // Each answerer's error curve 1 - cos(answer, y*) on b over k = 1..N-1 (x-token k has seen k triplets).
 std::vector<Curve> curves_over_k(const std::vector<Answerer>& answerers, const Batch<double>& b);
 
-// A run's held-out sequences (seed opt.seed, the run's task or opt.reward_noise) and its trained
-// model's answers on them, (B, N, d) in double. Clear errors if the run or its checkpoint is missing.
-// One seed gives the same sequences at every reward noise level; only the in-context rewards differ.
+// A loaded run's held-out sequences (seed opt.seed, the run's task or opt.reward_noise) and its
+// trained model's answers on them, (B, N, d) in double. One seed gives the same sequences at every
+// reward noise level; only the in-context rewards differ.
 struct HeldOut {
   RunConfig cfg;
   TaskConfig task;  // the task evaluated on
   Batch<double> batch;
   ag::TensorD answers;
 };
-HeldOut held_out(const std::string& run_dir, const EvalOptions& opt);
+HeldOut held_out(const TrainedRun& run, const EvalOptions& opt);
 
-// Loads the run's config and newest checkpoint (clear errors if missing or corrupt) and evaluates the
-// model and every baseline. Methods: model, gd, mean_response, best_response, reward_weighted, exact.
+// The model's curve and every baseline's on h's sequences: model, gd, mean_response, best_response,
+// reward_weighted, exact.
+std::vector<Curve> evaluate(const HeldOut& h, const EvalOptions& opt);
+
+// Loads the run's config and newest checkpoint (clear errors if missing or corrupt) and evaluates it.
 std::vector<Curve> evaluate_run(const std::string& run_dir, const EvalOptions& opt);
 
 // The curves as a table, a row per k: "k  method ±sem ...".
