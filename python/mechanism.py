@@ -5,7 +5,7 @@ needs, and how it behaves off its training distribution (docs/mechanism.md).
     mechanism.py probes    RUN BATCH OUT.csv [--label L]   ridge probes on every layer's residual stream
     mechanism.py attention RUN BATCH OUT.csv [--label L]   attention to each response against its reward rank
     mechanism.py knockout  RUN BATCH OUT.csv [--label L]   zero one head, one FFN or one block at a time
-    mechanism.py ood       RUN OUT.csv [--label L]         model and GD on shifted inputs
+    mechanism.py ood       RUN OUT.csv [--label L]         model, GD and the construction off the training distribution
 
 BATCH is icalign's held-out sequences with the model's and GD's answers, from
 `icalign eval --run RUN --sequences 3072 --dump BATCH` (the probes fit on the first 2048 sequences and
@@ -21,7 +21,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from icalign_torch import ICAlignTransformer, alignment_error, load_run, pl_loss, sample_batch, safetensors_io  # noqa: E402
+from icalign_torch import (ICAlignTransformer, alignment_error, load_run, pl_loss, sample_batch,  # noqa: E402
+                          sample_spread_batch, safetensors_io)
 
 KS = (2, 5, 10, 19)
 TRAIN = 2048
@@ -52,17 +53,23 @@ def targets(batch, k, beta=1.0):
     e = (ys[:, 0] - r0 * ystar) / (1 - r0)                       # the bad response: y_0 = r_0 y* + (1 - r_0) e
     weighted = (seen_r[..., None] * seen_y).sum(1) / seen_r.sum(1, keepdim=True)
     top = seen_y[torch.arange(ys.shape[0]), seen_r.argmax(1)]
-    # The construction's first step from u = 0 (quadratic reward, docs/construction.md): the top remaining
-    # response minus the softmax(-beta |y|^2)-weighted mean of the remaining ones, summed over ranks.
+    return {"answer": batch["answers"][:, k], "gd": batch["gd"][:, k], "ystar": ystar, "e": e, "reward_weighted": weighted, "top_reward": top,
+            "one_step": construction_step(seen_y, seen_r, beta)}
+
+
+def construction_step(seen_y, seen_r, beta=1.0):
+    """The construction's answer, one GD step from u = 0 on the quadratic PL loss (docs/construction.md), up to
+    its positive step size: the top remaining response minus the softmax(-beta |y|^2)-weighted mean of the
+    remaining ones, summed over ranks. seen_y (B, k, d), seen_r (B, k) -> (B, d)."""
+    B, k, _ = seen_y.shape
     order = seen_r.argsort(1, descending=True)
-    ranked = seen_y[torch.arange(ys.shape[0])[:, None], order]    # (B, k, d), best first
+    ranked = seen_y[torch.arange(B)[:, None], order]              # (B, k, d), best first
     w = torch.exp(-beta * (ranked ** 2).sum(-1))                 # (B, k)
-    step = torch.zeros_like(e)
+    step = torch.zeros_like(seen_y[:, 0])
     for i in range(k - 1):
         p = w[:, i:] / w[:, i:].sum(1, keepdim=True)
         step += ranked[:, i] - (p[..., None] * ranked[:, i:]).sum(1)
-    return {"answer": batch["answers"][:, k], "gd": batch["gd"][:, k], "ystar": ystar, "e": e, "reward_weighted": weighted, "top_reward": top,
-            "one_step": step}
+    return step
 
 
 def ridge_r2(X, Y, n_train, lam=1e-3, shuffle=None):
@@ -223,15 +230,20 @@ def gd_answers(xs, ys, rs, k, steps=50, lr=0.1, generator=None):
 def cmd_ood(model, cfg, label, out, sequences=1024):
     g = torch.Generator().manual_seed(31)
     xs, ys, rs, ystar = sample_batch(sequences, cfg.n_dims, cfg.n_points, generator=g)
-    conditions = {"base": (xs, rs), "x_times_0.5": (0.5 * xs, rs), "x_times_2": (2 * xs, rs),
-                  "r_to_0.5+0.5r": (xs, 0.5 + 0.5 * rs), "r_to_1-r": (xs, 1 - rs)}
+    conditions = {"base": (xs, ys, rs, ystar), "x_times_0.5": (0.5 * xs, ys, rs, ystar), "x_times_2": (2 * xs, ys, rs, ystar),
+                  "r_to_0.5+0.5r": (xs, ys, 0.5 + 0.5 * rs, ystar), "r_to_1-r": (xs, ys, 1 - rs, ystar),
+                  # responses off the line y* - e that the model was trained on (the spread task), own sequences
+                  "spread_responses": sample_spread_batch(sequences, cfg.n_dims, cfg.n_points,
+                                                          generator=torch.Generator().manual_seed(32))}
     rows = []
-    for name, (x, r) in conditions.items():
-        e = errors(model, x, ys, r, ystar)
+    for name, (x, y, r, target) in conditions.items():
+        e = errors(model, x, y, r, target)
         for k in KS:
-            gd = gd_answers(x, ys, r, k, generator=torch.Generator().manual_seed(1000 + k))
-            e_gd = 1 - torch.cosine_similarity(gd, ystar.double(), dim=-1)
-            for method, v in (("model", e[:, k]), ("gd", e_gd)):
+            gd = gd_answers(x, y, r, k, generator=torch.Generator().manual_seed(1000 + k))
+            e_gd = 1 - torch.cosine_similarity(gd, target.double(), dim=-1)
+            step = construction_step(y[:, :k].double(), r[:, :k].double())
+            e_construct = 1 - torch.cosine_similarity(step, target.double(), dim=-1)
+            for method, v in (("model", e[:, k]), ("gd", e_gd), ("construct", e_construct)):
                 rows.append([label, name, k, method, f"{v.mean().item():.4f}", f"{v.std().item() / math.sqrt(len(v)):.4f}"])
     append(out, ["model", "condition", "k", "method", "mean", "sem"], rows)
 

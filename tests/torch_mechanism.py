@@ -4,6 +4,8 @@
 - knocking out nothing changes nothing, bit for bit, and every knock-out's hooks are removed after;
 - the attention-rank score is 1 for attention that follows the rewards and -1 for the reverse;
 - batched GD is the same as one GD run per sequence;
+- the construction's step is minus the gradient of the quadratic PL loss at u = 0, by autograd;
+- the spread task's responses have |y*|'s length, rewards (1 + cos)/2, and leave the line;
 - a model too short for the studies' k is a clear error.
 """
 import os
@@ -16,7 +18,7 @@ import torch
 PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")
 sys.path.insert(0, PY)
 import mechanism  # noqa: E402
-from icalign_torch import ICAlignTransformer, ModelConfig, pl_loss, sample_batch, save_run  # noqa: E402
+from icalign_torch import ICAlignTransformer, ModelConfig, pl_loss, sample_batch, sample_spread_batch, save_run  # noqa: E402
 
 failures, checks = [], []
 
@@ -69,6 +71,28 @@ for b in range(6):
     one_by_one.append((W @ xs[b, 0]).detach())
 diff = (batched - torch.stack(one_by_one)).abs().max().item()
 check(diff < 1e-12, f"batched GD equals one run per sequence (max difference {diff:.1e})")
+
+# The PL loss with the quadratic score s_j = -beta |u - y_j|^2 over k ranked responses, by its definition:
+# L = -sum_i [s_tau(i) - log sum_{m >= i} exp s_tau(m)]. Its gradient at u = 0 is -2 beta g, g the step.
+k, beta = 6, 0.7
+seen_y, seen_r = ys[:, :k], rs[:, :k]
+u = torch.zeros(6, 5, dtype=torch.float64, requires_grad=True)
+order = seen_r.argsort(1, descending=True)
+s = -beta * ((u[:, None, :] - seen_y) ** 2).sum(-1)
+s_ranked = s[torch.arange(6)[:, None], order]
+loss = -sum((s_ranked[:, i] - torch.logsumexp(s_ranked[:, i:], 1)).sum() for i in range(k))
+loss.backward()
+step = mechanism.construction_step(seen_y, seen_r, beta)
+diff = (step - (-u.grad / (2 * beta))).abs().max().item()
+check(diff < 1e-12, f"the construction's step is -grad/(2 beta) of the quadratic PL loss at u = 0 (max difference {diff:.1e})")
+
+xs_s, ys_s, rs_s, ystar_s = sample_spread_batch(64, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+lengths = (ys_s.norm(dim=-1) - ystar_s.norm(dim=-1, keepdim=True)).abs().max().item()
+quality = (rs_s - (1 + torch.cosine_similarity(ys_s, ystar_s[:, None].expand_as(ys_s), dim=-1)) / 2).abs().max().item()
+off_line = ys_s - (ys_s @ ystar_s[..., None]) / (ystar_s ** 2).sum(-1)[:, None, None] * ystar_s[:, None]
+rank = torch.linalg.matrix_rank(off_line).min().item()
+check(lengths < 1e-12 and quality < 1e-12 and rank >= 2,
+      f"spread responses: |y_n| = |y*| ({lengths:.0e}), r = (1 + cos)/2 ({quality:.0e}), off the line (rank {rank} >= 2)")
 
 with tempfile.TemporaryDirectory() as tmp:
     save_run(model, os.path.join(tmp, "short"))

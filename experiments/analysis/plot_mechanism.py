@@ -104,11 +104,13 @@ def knockout(d, model):
 def ood(d, model):
     data, model = rows(os.path.join(d, "ood.csv"), model)
     conditions = list(dict.fromkeys(r["condition"] for r in data))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    methods = list(dict.fromkeys(r["method"] for r in data))  # model, gd, and construct where it ran
+    width = 0.8 / len(methods)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     for ax, k in zip(axes, (K, 19)):
-        for i, method in enumerate(("model", "gd")):
+        for i, method in enumerate(methods):
             sel = {r["condition"]: r for r in data if int(r["k"]) == k and r["method"] == method}
-            ax.bar(np.arange(len(conditions)) + (i - 0.5) * 0.4, [float(sel[c]["mean"]) for c in conditions], 0.4,
+            ax.bar(np.arange(len(conditions)) + (i - (len(methods) - 1) / 2) * width, [float(sel[c]["mean"]) for c in conditions], width,
                    yerr=[1.96 * float(sel[c]["sem"]) for c in conditions], label=method, capsize=2)
         ax.set_xticks(range(len(conditions)))
         ax.set_xticklabels(conditions, rotation=20, fontsize=8)
@@ -116,7 +118,7 @@ def ood(d, model):
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("1 − cos(answer, y*)")
     axes[0].legend()
-    fig.suptitle(f"Off the training distribution: model and GD on the same sequences ({model})", fontsize=11)
+    fig.suptitle(f"Off the training distribution: " + ", ".join(methods) + f" on the same sequences ({model})", fontsize=11)
     fig.tight_layout()
     fig.savefig(os.path.join(d, "ood.png"), dpi=110)
 
@@ -174,14 +176,15 @@ def summary(d):
     if os.path.exists(path):
         data = list(csv.DictReader(open(path)))
         conds = list(dict.fromkeys(r["condition"] for r in data))
-        out += ["\n**Off the training distribution**: 1 − cos(answer, y*), model / GD, on the same 1024 sequences "
-                "(the SEs are in ood.csv and the figure)\n",
+        out += ["\n**Off the training distribution**: 1 − cos(answer, y*), model / GD / the construction's one step, "
+                "on the same 1024 sequences (the SEs are in ood.csv and the figure)\n",
                 "| model | k | " + " | ".join(conds) + " |", "|---|---|" + "---|" * len(conds)]
         for m in dict.fromkeys(r["model"] for r in data):
             for k in sorted({int(r["k"]) for r in data}):
                 cell = {(r["condition"], r["method"]): r for r in data if r["model"] == m and int(r["k"]) == k}
-                out.append(f"| {m} | {k} | " + " | ".join(
-                    f"{float(cell[(c, 'model')]['mean']):.3f} / {float(cell[(c, 'gd')]['mean']):.3f}" for c in conds) + " |")
+                out.append(f"| {m} | {k} | " + " | ".join(" / ".join(
+                    f"{float(cell[(c, meth)]['mean']):.3f}" for meth in ("model", "gd", "construct") if (c, meth) in cell)
+                    for c in conds) + " |")
     return "\n".join(out) + "\n"
 
 

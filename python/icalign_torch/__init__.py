@@ -15,7 +15,7 @@ It needs only Debian's python3-torch and python3-numpy.
 from .losses import bt_loss, pl_loss, pl_loss_loop
 from .model import ICAlignTransformer, ModelConfig
 from .run import load_run, load_weights, save_run
-from .task import alignment_error, replace_rewards, sample_batch
+from .task import alignment_error, replace_rewards, sample_batch, sample_spread_batch
 
-__all__ = ["ICAlignTransformer", "ModelConfig", "load_run", "load_weights", "save_run", "sample_batch", "replace_rewards",
+__all__ = ["ICAlignTransformer", "ModelConfig", "load_run", "load_weights", "save_run", "sample_batch", "sample_spread_batch", "replace_rewards",
            "alignment_error", "pl_loss", "pl_loss_loop", "bt_loss"]

@@ -20,6 +20,23 @@ def sample_batch(B, n_dims=5, n_points=20, dtype=torch.float32, generator=None):
     return x.expand(B, n_points, n_dims).contiguous(), ys, rs, ystar[:, 0]
 
 
+def sample_spread_batch(B, n_dims=5, n_points=20, dtype=torch.float32, generator=None):
+    """The spread task (icalign's task.responses: spread): each response mixes y* with a wrong direction
+    of its own, e_n = x W_n, and is scaled to |y*|; its reward is its quality (1 + cos(y_n, y*)) / 2.
+    -> xs (B, N, d), ys (B, N, d), rs (B, N), ystar (B, d)."""
+    g = generator
+    x = torch.randn(B, 1, n_dims, generator=g, dtype=dtype)
+    w_star = torch.randn(B, n_dims, n_dims, generator=g, dtype=dtype)
+    w_own = torch.randn(B, n_points, n_dims, n_dims, generator=g, dtype=dtype)
+    mix = torch.rand(B, n_points, 1, generator=g, dtype=dtype)
+    ystar = x @ w_star                                       # (B, 1, d)
+    e = torch.einsum("bi,bnij->bnj", x[:, 0], w_own)          # (B, N, d)
+    ys = mix * ystar + (1 - mix) * e
+    ys = ys * (ystar.norm(dim=-1, keepdim=True) / ys.norm(dim=-1, keepdim=True))
+    rs = (1 + torch.cosine_similarity(ys, ystar.expand_as(ys), dim=-1)) / 2
+    return x.expand(B, n_points, n_dims).contiguous(), ys, rs, ystar[:, 0]
+
+
 def replace_rewards(rs, p, generator=None):
     """Reward noise as the official notebook applies it: each reward independently, with probability
     p, becomes a fresh U(0, 1) draw; the responses keep the rewards they were built with."""
