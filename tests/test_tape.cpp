@@ -128,3 +128,23 @@ TEST_CASE("a second backward through a consumed graph throws instead of doing no
   ag::sum(x * 2.0).backward();
   CHECK(x.grad().to_vector() == std::vector<double>{2.0, 2.0});
 }
+
+// The two traces of docs/autograd.md §3, with the numbers the page writes.
+TEST_CASE("docs, worked by hand: a broadcast multiply and a 3-element softmax backward", "[tape][docs]") {
+  TensorD a = TensorD::from_vector({2, 3}, {1, 2, 3, 4, 5, 6}).requires_grad_();
+  TensorD b = TensorD::from_vector({3}, {10, 20, 30}).requires_grad_();
+  const TensorD y = ag::sum(a * b);
+  CHECK(y.item() == 460.0);
+  y.backward();
+  CHECK(a.grad().to_vector() == std::vector<double>{10, 20, 30, 10, 20, 30});
+  CHECK(b.grad().to_vector() == std::vector<double>{5, 7, 9});
+
+  TensorD x = TensorD::from_vector({3}, {1, 2, 3}).requires_grad_();
+  const TensorD s = ag::softmax(x, 0);
+  const std::vector<double> want_y{0.0900, 0.2447, 0.6652}, want_dx{0.1418, 0.1408, -0.2826};
+  for (std::size_t i = 0; i < 3; ++i) CHECK_THAT(s.to_vector()[i], Catch::Matchers::WithinAbs(want_y[i], 5e-5));
+  ag::sum(s * TensorD::from_vector({3}, {1, 0, -1})).backward();  // upstream gradient dy = [1, 0, -1]
+  const auto dx = x.grad().to_vector();
+  for (std::size_t i = 0; i < 3; ++i) CHECK_THAT(dx[i], Catch::Matchers::WithinAbs(want_dx[i], 5e-5));
+  CHECK_THAT(dx[0] + dx[1] + dx[2], Catch::Matchers::WithinAbs(0.0, 1e-15));
+}
