@@ -47,8 +47,9 @@ done
 /usr/bin/python3 experiments/analysis/run_times.py docs/results/run_times.csv "$runs"
 # Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
 # finished default seed, with and without exploration, and icalign agree (how close to GD); on the depth
-# and heads runs the loop without exploration (does it depend on size?). The unmasked ablations are left
-# out: their answer at every position sees the whole context.
+# and heads runs and the causal ablations the loop without exploration (does it depend on size, on
+# softmax, on the FFN?). The unmasked ablations are left out: their answer at every position sees the
+# whole context.
 # Each run's loop and agreement CSVs are committed in docs/results/paper_scale/loops/RUN/, and gathered
 # from there, so a new machine (whose restored runs cannot be re-evaluated) gathers the same curves.
 loops=docs/results/paper_scale/loops
@@ -63,7 +64,7 @@ for run in "$runs"/*-s*; do
       bash scripts/selfcorrect_loops.sh "$run"
       [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" --sensitivity-sequences 128 >/dev/null 2>>"$run/evaluate.log"
       ;;
-    depth*|heads*) bash scripts/selfcorrect_loops.sh "$run" 0 ;;
+    depth*|heads*|*_causal-*) bash scripts/selfcorrect_loops.sh "$run" 0 ;;
     *) continue ;;
   esac
   mkdir -p "$loops/$(basename "$run")"
