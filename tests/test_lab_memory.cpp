@@ -38,7 +38,9 @@ TEST_CASE("memory: the estimate is below what a training step really holds", "[l
   INFO("estimate " << lab::bytes_text(e.total()) << ", peak resident " << lab::bytes_text(peak));
   CHECK(e.activation_bytes > e.weight_bytes);
   CHECK(e.total() < peak);
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer's shadow memory and quarantine inflate the peak several-fold
   CHECK(e.total() > 0.25 * peak);  // a lower bound that still means something
+#endif
 }
 
 TEST_CASE("memory: a config that cannot fit is refused naming the estimate", "[lab][memory]") {
