@@ -75,9 +75,18 @@ else
 fi
 # And selfcorrect end to end on a fresh tiny run: a row per answerer, critic noise and round.
 "$icalign" train --config "$config" --set training.train_steps=5 --run "$work/sc" >/dev/null 2>&1
-if "$icalign" selfcorrect --run "$work/sc" --start 2 --rounds 2 --sequences 4 --critic-noise 0 1 --constant-critic >"$work/sc.log" 2>&1 &&
+# The no-append control answers from the same context every round: its rounds equal its round 0,
+# which is every critic's round 0 (nothing has been appended yet).
+if "$icalign" selfcorrect --run "$work/sc" --start 2 --rounds 2 --sequences 4 --critic-noise 0 1 --constant-critic --no-append \
+     >"$work/sc.log" 2>&1 &&
    [ "$(tail -n +2 "$work/sc/selfcorrect.csv" | cut -d, -f1 | sort | uniq -c | awk '{ print $2 ":" $1 }' | tr '\n' ' ')" = \
-     "construct:6 construct:constant:3 gd:6 gd:constant:3 model:6 model:constant:3 " ]; then
+     "construct:6 construct:constant:3 construct:noappend:3 gd:6 gd:constant:3 gd:noappend:3 model:6 model:constant:3 model:noappend:3 " ] &&
+   [ "$(awk -F, 'NR > 1 { split($1, m, ":"); if ($3 == 0) r0[m[1]] = r0[m[1]] " " $4; if (m[2] == "noappend") na[m[1]] = na[m[1]] " " $4 }
+                 END { for (k in na) print k, r0[k], "|", na[k] }' "$work/sc/selfcorrect.csv" |
+        awk '{ split($0, p, "|"); n = split(p[1], a, " "); m = split(p[2], b, " "); ok = m == 3
+               for (i = 3; i <= n; ++i) ok = ok && a[i] == a[2]
+               for (i = 1; i <= m; ++i) ok = ok && b[i] == a[2]
+               print ok }' | sort -u)" = 1 ]; then
   echo "ok: selfcorrect"
 else
   echo "FAILED: icalign selfcorrect"; tail -5 "$work/sc.log"; failures=$((failures + 1))

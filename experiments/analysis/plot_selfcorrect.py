@@ -55,10 +55,11 @@ def main(curves, out):
         for i, ((m, q), (t, mean, sem)) in enumerate(sorted(curves.items())):
             if m.split(":")[0] != method:
                 continue
-            constant = m.endswith(":constant")
-            color = "black" if constant else plt.cm.viridis(q * 0.85)
-            ax.plot(t, mean, color=color, lw=1.5 if constant else 2, ls="--" if constant else "-",
-                    label="constant score 0.5 (control)" if constant else f"critic noise q = {q:g}")
+            control = m.split(":")[1] if ":" in m else ""
+            color = {"constant": "black", "noappend": "grey"}.get(control) or plt.cm.viridis(q * 0.85)
+            label = {"constant": "constant score 0.5 (control)", "noappend": "nothing appended (control)"}.get(control)
+            ax.plot(t, mean, color=color, lw=1.5 if control else 2, ls={"constant": "--", "noappend": ":"}.get(control, "-"),
+                    label=label or f"critic noise q = {q:g}")
             ax.fill_between(t, [a - b for a, b in zip(mean, sem)], [a + b for a, b in zip(mean, sem)], color=color, alpha=0.2)
         ax.set_title(TITLE.get(method, method), fontsize=9)
         ax.set_xlabel("round (answers appended to the context)")

@@ -28,8 +28,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-METHOD = {"model": "model", "gd": "gd", "construct": "construction",
-          "model:constant": "model:constant", "gd:constant": "gd:constant", "construct:constant": "construction:constant"}
+METHOD = {f"{m}{control}": f"{name}{control}" for m, name in (("model", "model"), ("gd", "gd"), ("construct", "construction"))
+          for control in ("", ":constant", ":noappend")}
 
 
 def runs(runs_dir):

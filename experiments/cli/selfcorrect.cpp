@@ -29,6 +29,8 @@ void add_selfcorrect(CLI::App& app) {
       ->check(CLI::IsMember({"line", "spread"}));
   cmd->add_flag("--constant-critic", o->sc.constant_critic, "also the control whose critic reports 0.5 for every answer "
                                                              "(rows method:constant, critic_noise 0)");
+  cmd->add_flag("--no-append", o->sc.no_append, "also the control whose context does not grow: every round answers from "
+                                                 "the same sampled triplets (rows method:noappend, critic_noise 0)");
   cmd->add_option("--weights", o->sc.weights, "these weights (e.g. <run>/snapshots/step-000500.safetensors), not the checkpoint's")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "the CSV's file name inside the run directory")->capture_default_str();

@@ -32,10 +32,12 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
   struct Critic {
     std::string suffix;
     CriticOptions options;
+    bool append = true;
   };
   std::vector<Critic> critics;
   for (double q : opt.critic_noise) critics.push_back({"", {q, opt.explore}});
   if (opt.constant_critic) critics.push_back({":constant", {0, opt.explore, 0.5}});
+  if (opt.no_append) critics.push_back({":noappend", {0, opt.explore}, false});
   std::vector<RoundCurve> curves;
   for (const Critic& critic_kind : critics)
     for (const Answerer& answer : answerers(*run.model, opt)) {
@@ -48,12 +50,12 @@ std::vector<RoundCurve> self_correction(const std::string& run_dir, const SelfCo
       ag::Rng explore(opt.seed ^ 0xE7A1ull);
       RoundCurve c{name + critic_kind.suffix, critic_options.noise, {}, {}};
       for (std::size_t t = 0; t <= opt.rounds; ++t) {
-        const std::size_t n = opt.start + t;
+        const std::size_t n = critic_kind.append ? opt.start + t : opt.start;
         const ag::TensorD a = answer(ctx, n);
         Curve summary;
         summarise(alignment_error(a, seqs.ystar), summary);
         c.mean.push_back(summary.mean[0]), c.sem.push_back(summary.sem[0]);
-        if (t < opt.rounds) append_critiqued(task, seqs, ctx, n, a, critic_options, critic, explore);
+        if (critic_kind.append && t < opt.rounds) append_critiqued(task, seqs, ctx, n, a, critic_options, critic, explore);
       }
       curves.push_back(std::move(c));
     }

@@ -12,7 +12,9 @@
 // construction (quadratic PL, construction.hpp). With constant_critic, also a control: the critic
 // reports 0.5 (the mean of U(0, 1)) for every answer, so the context grows by the answerer's own
 // answers with no information about them; it separates what the scores teach from what appending
-// one's own answers does.
+// one's own answers does. With no_append, a second control: nothing joins the context, so every round
+// answers from the same k triplets; any change over its rounds comes from the loop itself (an
+// answerer's own randomness), not from the context.
 #pragma once
 #include <string>
 #include <vector>
@@ -32,12 +34,13 @@ struct SelfCorrectionOptions {
   std::string responses;    // the task's responses ("line" or "spread"); empty: the run's own
   std::string weights;      // a .safetensors file (a snapshot) instead of the run's checkpoint
   bool constant_critic = false;  // also the control whose critic reports 0.5 for every answer
+  bool no_append = false;        // also the control whose context does not grow
   GdOptions gd;
 };
 
 struct RoundCurve {
-  std::string method;  // model, gd, construct; with ":constant" the constant critic's control
-  double critic_noise;  // q (0 for the constant critic)
+  std::string method;  // model, gd, construct; with ":constant" or ":noappend" a control
+  double critic_noise;  // q (0 for the controls)
   std::vector<double> mean, sem;  // index: round 0..R
 };
 
