@@ -5,8 +5,8 @@
 
 Each claim's rule is written below, before any number is read: which runs are compared, at which k
 and noise, in which direction, and what interval decides. The tables go into docs/results.md
-(between <!-- claims --> and <!-- /claims -->, and the small-scale error table between
-<!-- small_scale_errors --> and its end), docs/self_correction.md (<!-- selfcorrect_criteria -->, <!-- paper_scale_loop -->) and
+(between <!-- claims --> and <!-- /claims -->, the small-scale error table between
+<!-- small_scale_errors --> and its end, the reward-use table, and the numbers of its prose marked as facts, facts.py), docs/self_correction.md (<!-- selfcorrect_criteria -->, <!-- paper_scale_loop -->) and
 docs/construction.md (<!-- construction_compare -->); the test `claims_generated` runs
 --check, so a table edited by hand fails it.
 
@@ -16,6 +16,9 @@ The statistics (one convention per comparison, named in its `evidence` column):
   seeds_vs_baseline a model with >= 2 seeds against a baseline (GD, the mean response), which every
                     seed meets on the same held-out sequences: the per-seed differences, a t interval
                     over seeds.
+  seeds_paired      the same models in both arms (a run under reward noise against itself without):
+                    the noise levels share their held-out sequences, so each seed gives one paired
+                    difference; a t interval over seeds.
   one_model         one seed on an arm: a statement about two models, not about an architecture.
                     The interval is over held-out sequences, unpaired (sqrt(se_a^2 + se_b^2), wider
                     than the paired one when the arms are positively correlated, as here); against an
@@ -29,6 +32,7 @@ import math
 import os
 import sys
 
+from facts import reward_use, small_facts, splice_facts
 from paper_scale_tables import splice_text
 
 RESULTS = "docs/results"
@@ -59,8 +63,13 @@ def mean_var(xs):
     return m, (sum((x - m) ** 2 for x in xs) / (len(xs) - 1) if len(xs) > 1 else 0.0)
 
 
-def compare(a, b, baseline):
+def compare(a, b, baseline, same_models=False):
     """a - b from {seed: (mean, sem)}: (effect, low, high, evidence, seeds_a, seeds_b)"""
+    if same_models and len(a) >= 2:  # one paired difference per seed
+        diffs = [a[s][0] - b[s][0] for s in sorted(a)]
+        m, v = mean_var(diffs)
+        h = t975(len(diffs) - 1) * math.sqrt(v / len(diffs))
+        return m, m - h, m + h, "seeds_paired", len(a), len(b)
     if baseline:  # b is the same on every seed's sequences
         diffs = [a[s][0] - b[s][0] for s in sorted(a)]
         if len(diffs) >= 2:
@@ -138,9 +147,10 @@ def evaluate_claims(scale, data):
                              effect="", ci_low="", ci_high="", verdict="not run"))
             continue
         baseline = b[1] != "model"
+        same_models = a[:2] == b[:2] and set(arm_a) == set(arm_b)
         if baseline:
             arm_b = {s: arm_b[s] for s in arm_a}
-        effect, low, high, evidence, sa, sb = compare(arm_a, arm_b, baseline)
+        effect, low, high, evidence, sa, sb = compare(arm_a, arm_b, baseline, same_models)
         rows.append(dict(claim=claim, scale=scale, comparison=text, evidence=evidence, seeds=f"{sa} vs {sb}",
                          effect=f"{effect:.4f}", ci_low=f"{low:.4f}", ci_high=f"{high:.4f}",
                          verdict=verdict(low, high, threshold, direction)))
@@ -327,7 +337,10 @@ def outputs():
                                   for r in claims + criteria_csv_rows(loops)]
     files = {f"{RESULTS}/claims.csv": "\n".join(lines) + "\n"}
     page = splice_text(open("docs/results.md").read(), claims_markdown(claims), "claims", "docs/results.md")
-    files["docs/results.md"] = splice_text(page, errors_markdown(small), "small_scale_errors", "docs/results.md")
+    page = splice_text(page, errors_markdown(small), "small_scale_errors", "docs/results.md")
+    use_table, use_facts = reward_use(small, load_eval(f"{RESULTS}/reward_use.csv"))
+    page = splice_text(page, use_table, "reward_use", "docs/results.md")
+    files["docs/results.md"] = splice_facts(page, {**small_facts(small), **use_facts}, "docs/results.md")
     page = splice_text(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria", "docs/self_correction.md")
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
     if os.path.exists(paper_loops):

@@ -1,0 +1,82 @@
+"""Numbers quoted in the prose of the docs, computed from the committed CSVs.
+
+A number in a sentence is written as <!-- fact:NAME -->VALUE<!-- /fact -->: the comments do not render,
+and claims.py replaces VALUE with what `facts()` computes for NAME, so `claims.py --check` (the test
+`claims_generated`) fails when the prose and the CSVs disagree. A NAME the page uses but this file does
+not compute is an error, so a fact cannot silently go stale either.
+"""
+import math
+import re
+import sys
+
+FACT = re.compile(r"<!-- fact:([a-z0-9_]+) -->(.*?)<!-- /fact -->")
+
+
+def splice_facts(text, facts, where):
+    def value(m):
+        if m.group(1) not in facts:
+            sys.exit(f"{where}: no fact called '{m.group(1)}' (experiments/analysis/facts.py computes: {', '.join(sorted(facts))})")
+        return f"<!-- fact:{m.group(1)} -->{facts[m.group(1)]}<!-- /fact -->"
+    return FACT.sub(value, text)
+
+
+def seed_stats(seeds):
+    """mean and SE over seeds of {seed: (mean, sem)}"""
+    xs = [v[0] for v in seeds.values()]
+    m = sum(xs) / len(xs)
+    se = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs)) if len(xs) > 1 else float("nan")
+    return m, se
+
+
+def first_k_below(data, run, method, other, ks=range(1, 20), noise=0.0):
+    """the smallest k from which run's mean (over seeds) stays below other's at every larger k, or None"""
+    def mean(r, m, k):
+        return seed_stats(data[(r, noise, m, k)])[0]
+    ok = [k for k in ks if all(mean(run, method, j) < mean(*other, j) for j in ks if j >= k)]
+    return ok[0] if ok else None
+
+
+def small_facts(data):
+    """the small-scale prose of docs/results.md"""
+    f = {}
+    f["small_default_below_mean_from_k"] = first_k_below(data, "default", "model", ("default", "mean_response"))
+    gd = {k: seed_stats(data[("default", 0.0, "gd", k)])[0] for k in (10, 19)}
+    deep = {k: seed_stats(data[("depth8", 0.0, "model", k)]) for k in (10, 19)}
+    ratios = [(gd[k] - deep[k][0]) / deep[k][1] for k in (10, 19)]
+    f["small_depth8_below_gd_in_se"] = f"{min(ratios):.1f}–{max(ratios):.1f}"
+    below_gd = sorted(label for label, run in (("8 layers", "depth8"), ("default", "default"), ("1 layer", "depth1"),
+                                               ("2 layers", "depth2"), ("1 head", "heads1"), ("2 heads", "heads2"),
+                                               ("8 heads", "heads8"), ("no FFN", "noffn"))
+                      if seed_stats(data[(run, 0.0, "model", 19)])[0] < gd[19])
+    f["small_below_gd_at_19"] = ", ".join(below_gd) if below_gd else "none"
+    return f
+
+
+def reward_use(small, use, ks=(2, 3, 5, 10, 19)):
+    """the reward-use table of docs/results.md and its facts, from panels.csv's default and reward_use.csv"""
+    rows = [("default (3000 steps, batch 64)", small, "default"), ("9000 steps", use, "steps9000"),
+            ("batch 192 (3000 steps)", use, "batch192")]
+    out = ["| run | seeds | p | " + " | ".join(f"k = {k}" for k in ks) + " |", "|---|---|---|" + "---|" * len(ks)]
+    facts = {}
+    for label, data, run in rows:
+        for p in (0.0, 1.0):
+            cells = [seed_stats(data[(run, p, "model", k)]) for k in ks]
+            n = len(data[(run, p, "model", ks[0])])
+            out.append(f"| {label if p == 0 else ''} | {n if p == 0 else ''} | {p:g} | " +
+                       " | ".join(f"{m:.3f} ± {se:.3f}" for m, se in cells) + " |")
+        gap = [seed_stats(data[(run, 1.0, "model", k)])[0] - seed_stats(data[(run, 0.0, "model", k)])[0] for k in (2, 19)]
+        facts[f"reward_use_gap_{run}"] = f"{gap[0]:.2f} / {gap[1]:.2f}"
+        below = first_k_below(data, run, "model", (run, "mean_response"), ks=range(2, 20))
+        facts[f"reward_use_below_mean_from_k_{run}"] = below if below is not None else "never"
+        below_gd = first_k_below(data, run, "model", (run, "gd"), ks=range(2, 20))
+        facts[f"reward_use_below_gd_from_k_{run}"] = below_gd if below_gd is not None else "never"
+        facts[f"reward_use_k19_{run}"] = f"{seed_stats(data[(run, 0.0, 'model', 19)])[0]:.3f}"
+        each = sorted(v[0] for v in data[(run, 0.0, "model", 2)].values())
+        facts[f"reward_use_k2_seeds_{run}"] = " and ".join(f"{x:.3f}" for x in each)
+    for method in ("gd", "mean_response"):
+        out.append(f"| {'GD' if method == 'gd' else 'mean of the responses seen'} | baseline | 0 | " +
+                   " | ".join(f"{seed_stats(small[('default', 0.0, method, k)])[0]:.3f}" for k in ks) + " |")
+    for method in ("gd", "mean_response", "reward_weighted", "best_response"):
+        facts[f"k2_{method}"] = f"{seed_stats(small[('default', 0.0, method, 2)])[0]:.3f}"
+        facts[f"k19_{method}"] = f"{seed_stats(small[('default', 0.0, method, 19)])[0]:.3f}"
+    return "\n" + "\n".join(out) + "\n\n", facts
