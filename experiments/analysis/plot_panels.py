@@ -51,11 +51,17 @@ def stats(per_k):
 def line(ax, data, key, label, **style):
     if key not in data:
         return False
-    ks, mean, sem, n = stats(data[key])
-    ax.plot(ks, mean, label=f"{label} (n={n})", **style)
+    ks, mean, sem, n = stats({k: v for k, v in data[key].items() if k >= K_FROM})
+    # a trained model's band is over its n seeds; a baseline's is over the sequences, the same in every seed
+    ax.plot(ks, mean, label=f"{label} (n={n})" if key[2] == "model" else label, **style)
     ax.fill_between(ks, [m - s for m, s in zip(mean, sem)], [m + s for m, s in zip(mean, sem)], alpha=0.2,
                     color=style.get("color"))
     return True
+
+
+# k = 1 is left out: one response, which no method can improve on, and a model error near 1 that would
+# set the y-axis and hide the differences at larger k.
+K_FROM = 2
 
 
 def panel(out, name, title, curves, data):
@@ -102,7 +108,7 @@ def main(out, paths, scale=SMALL):
     colors = plt.cm.viridis([0.0, 0.25, 0.5, 0.7, 0.9])
     panel(out, "b", "(b) reward noise p (evaluation; trained with p = 0)",
           [(("default", p, "model"), f"transformer, p = {p:g}", dict(color=c, lw=2)) for p, c in zip((0, .25, .5, .75, 1), colors)]
-          + [(("default", p, "gd"), f"GD, p = {p:g}", dict(color=c, lw=1, ls="--")) for p, c in zip((0, 1), colors[[0, 4]])], data)
+          + [(("default", p, "gd"), f"GD, p = {p:g}", dict(color=c, lw=1, ls="--")) for p, c in zip((0, .25, .5, .75, 1), colors)], data)
     panel(out, "c", "(c) depth",
           [((r, own, "model"), label, dict(lw=2)) for r, label in scale["depth"]]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
@@ -118,9 +124,9 @@ def main(out, paths, scale=SMALL):
           + [((r, own, "model"), label, dict(color="C8", lw=2, ls=ls)) for r, label, ls in scale["noffn"]]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     # What it takes to use the rewards (experiments/grids/reward_use.yaml, small scale only): each run
-    # with true (p = 0) and shuffled (p = 1) rewards; the gap is how much the answer depends on them.
+    # with true (p = 0) and replaced (p = 1: every reward a fresh U(0, 1) draw) rewards; the gap is how much the answer depends on them.
     if scale is SMALL:
-        panel(out, "reward_use", "using the rewards: true (p = 0, solid) vs shuffled (p = 1, dotted)",
+        panel(out, "reward_use", "using the rewards: true (p = 0, solid) vs replaced by U(0, 1) draws (p = 1, dotted)",
               [((run, p, "model"), f"{label}, p = {p:g}", dict(color=c, lw=2, ls="-" if p == 0 else ":"))
                for run, label, c in (("default", "3000 steps, batch 64", "C3"), ("steps9000", "9000 steps", "C5"),
                                      ("batch192", "batch 192", "C6")) for p in (0.0, 1.0)] + base, data)
