@@ -33,17 +33,10 @@ import os
 import sys
 
 from facts import reward_use, small_facts, splice_facts
+from stats import compare, mean_var
 from paper_scale_tables import splice_text
 
 RESULTS = "docs/results"
-T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
-
-def t975(df):
-    return T975[min(max(int(df), 1), 30) - 1] if df < 31 else 1.96
-
-
 def load_eval(*paths):
     """{(run, noise, method, k): {seed: (mean, sem)}}; noise -1 (the run's own, 0) is stored as 0"""
     data = {}
@@ -56,41 +49,6 @@ def load_eval(*paths):
                 continue  # eval.csv and eval_noise0.00.csv hold the same evaluation
             seeds[int(r["seed"])] = (float(r["mean"]), float(r["sem"]))
     return data
-
-
-def mean_var(xs):
-    m = sum(xs) / len(xs)
-    return m, (sum((x - m) ** 2 for x in xs) / (len(xs) - 1) if len(xs) > 1 else 0.0)
-
-
-def compare(a, b, baseline, same_models=False):
-    """a - b from {seed: (mean, sem)}: (effect, low, high, evidence, seeds_a, seeds_b)"""
-    if same_models and len(a) >= 2:  # one paired difference per seed
-        diffs = [a[s][0] - b[s][0] for s in sorted(a)]
-        m, v = mean_var(diffs)
-        h = t975(len(diffs) - 1) * math.sqrt(v / len(diffs))
-        return m, m - h, m + h, "seeds_paired", len(a), len(b)
-    if baseline:  # b is the same on every seed's sequences
-        diffs = [a[s][0] - b[s][0] for s in sorted(a)]
-        if len(diffs) >= 2:
-            m, v = mean_var(diffs)
-            h = t975(len(diffs) - 1) * math.sqrt(v / len(diffs))
-            return m, m - h, m + h, "seeds_vs_baseline", len(a), "baseline"
-        s = next(iter(a))
-        h = 1.96 * math.hypot(a[s][1], b[s][1])
-        return diffs[0], diffs[0] - h, diffs[0] + h, "one_model", 1, "baseline"
-    (ma, va), (mb, vb) = mean_var([v[0] for v in a.values()]), mean_var([v[0] for v in b.values()])
-    na, nb = len(a), len(b)
-    if na >= 2 and nb >= 2:
-        se2 = va / na + vb / nb
-        df = se2 ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1)) if se2 > 0 else 1
-        h = t975(math.floor(df)) * math.sqrt(se2)
-        return ma - mb, ma - mb - h, ma - mb + h, "seeds", na, nb
-    # one model on at least one side: sequence-level SEs, plus the other arm's spread over seeds
-    sa2 = sum(v[1] ** 2 for v in a.values()) / na ** 2 + (va if na >= 2 else 0.0)
-    sb2 = sum(v[1] ** 2 for v in b.values()) / nb ** 2 + (vb if nb >= 2 else 0.0)
-    h = 1.96 * math.sqrt(sa2 + sb2)
-    return ma - mb, ma - mb - h, ma - mb + h, "one_model", na, nb
 
 
 def verdict(low, high, threshold, direction):
