@@ -51,16 +51,21 @@ py plot_self_correction_scale.py "$work/by_size.png" "$repo/docs/results/self_co
   "$repo/docs/results/paper_scale/self_correction_emergent.csv" >"$work/log" 2>&1 || fail "plot_self_correction_scale.py: $(cat "$work/log")"
 [ -s "$work/by_size.png" ] || fail "plot_self_correction_scale.py wrote no figure"
 # claims.py's statistics on numbers worked out by hand. Against a baseline, two seeds 0.1 below and above
-# it: mean 0, SE over seeds sqrt(0.02 / 2) = 0.1, t(1) = 12.706. Two seeds (0.2, 0.4) against two (0.5,
-# 0.7): -0.3, Welch SE sqrt(0.01 + 0.01) on 2 degrees of freedom, t(2) = 4.303. One model against one: over sequences,
-# 1.96 sqrt(0.03^2 + 0.04^2) = 0.098. Verdicts: the interval's side of the threshold decides.
+# it: mean 0, SE over seeds sqrt(0.02 / 2) = 0.1, t(1) = 12.7062. Two seeds (0.2, 0.4) against two (0.5,
+# 0.7): -0.3, Welch SE sqrt(0.01 + 0.01) on 2 degrees of freedom, t(2) = 4.3027. The same two models in
+# both arms (a noise level against none): the paired differences 0.1 and 0.3, mean 0.2, SE 0.1, t(1).
+# One model against one: over sequences, 1.96 sqrt(0.03^2 + 0.04^2) = 0.098. Verdicts: the interval's
+# side of the threshold decides. A fact the page names but facts.py does not compute is refused.
 (cd "$repo/experiments/analysis" && /usr/bin/python3 - <<'PY') || fail "claims.py's statistics"
 import claims
-def near(a, b): assert abs(a - b) < 1e-9, (a, b)
+import facts
+def near(a, b): assert abs(a - b) < 1e-4, (a, b)
 e, lo, hi, ev, _, _ = claims.compare({1: (0.2, 0.01), 2: (0.4, 0.01)}, {1: (0.3, 0.0), 2: (0.3, 0.0)}, baseline=True)
-near(e, 0.0); near(hi, 1.2706); assert ev == "seeds_vs_baseline"
+near(e, 0.0); near(hi, 1.27062); assert ev == "seeds_vs_baseline"
 e, lo, hi, ev, _, _ = claims.compare({1: (0.2, 0.01), 2: (0.4, 0.01)}, {1: (0.5, 0.01), 2: (0.7, 0.01)}, baseline=False)
-near(e, -0.3); near(hi, -0.3 + 4.303 * 0.02 ** 0.5); assert ev == "seeds"
+near(e, -0.3); near(hi, -0.3 + 4.30265 * 0.02 ** 0.5); assert ev == "seeds"
+e, lo, hi, ev, _, _ = claims.compare({1: (0.3, 0.01), 2: (0.7, 0.01)}, {1: (0.2, 0.01), 2: (0.4, 0.01)}, False, same_models=True)
+near(e, 0.2); near(hi, 0.2 + 1.27062); assert ev == "seeds_paired"
 e, lo, hi, ev, _, _ = claims.compare({1: (0.5, 0.03)}, {1: (0.3, 0.04)}, baseline=False)
 near(e, 0.2); near(lo, 0.2 - 0.098); assert ev == "one_model"
 assert claims.verdict(0.01, 0.05, 0.0, ">") == "supported" and claims.verdict(-0.05, -0.01, 0.0, ">") == "contradicted"
@@ -70,5 +75,12 @@ assert claims.verdict(-0.01, 0.05, 0.0, ">") == "inconclusive" and claims.verdic
 c = claims.criteria([0.4, 0.35, 0.3, 0.31, 0.3, 0.32, 0.29], [0.4, 0.4, 0.41, 0.42, 0.43, 0.43, 0.44])
 assert c["ok"] == [True, False, True, True], c
 near(c["worst_rise"], 0.02)
+page = "a <!-- fact:x -->old<!-- /fact --> b"
+assert facts.splice_facts(page, {"x": 0.25}, "t") == "a <!-- fact:x -->0.25<!-- /fact --> b"
+try:
+    facts.splice_facts(page, {"y": 1}, "t")
+    raise AssertionError("an unknown fact was accepted")
+except SystemExit as e:
+    assert "no fact called 'x'" in str(e), e
 PY
 echo "result tools: ok"

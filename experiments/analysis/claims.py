@@ -6,7 +6,8 @@
 Each claim's rule is written below, before any number is read: which runs are compared, at which k
 and noise, in which direction, and what interval decides. The tables go into docs/results.md
 (between <!-- claims --> and <!-- /claims -->, the small-scale error table between
-<!-- small_scale_errors --> and its end, the reward-use table, and the numbers of its prose marked as facts, facts.py), docs/self_correction.md (<!-- selfcorrect_criteria -->, <!-- paper_scale_loop -->) and
+<!-- small_scale_errors --> and its end, the reward-use table, and the numbers of its prose marked as facts, facts.py), docs/self_correction.md (<!-- selfcorrect_criteria -->, _rounds, _oneshot, _agreement, <!-- paper_scale_loop -->
+and its facts, selfcorrect_tables.py) and
 docs/construction.md (<!-- construction_compare -->); the test `claims_generated` runs
 --check, so a table edited by hand fails it.
 
@@ -35,6 +36,8 @@ import sys
 from facts import reward_use, small_facts, splice_facts
 from stats import compare, mean_var
 from paper_scale_tables import splice_text
+from selfcorrect_tables import (CRITICS, agreement_markdown, load_loops, loop_markdown, oneshot_markdown, selfcorrect_facts,
+                                variant_key)
 
 RESULTS = "docs/results"
 def load_eval(*paths):
@@ -125,17 +128,6 @@ def evaluate_claims(scale, data):
 #              the gain is the scores', not the growing context's
 RISE_TOLERANCE = 0.01
 SCORE_MARGIN = 0.01
-
-
-def load_loops(path):
-    """{(variant, method, seed, q): [error by round]}"""
-    curves = {}
-    for r in csv.DictReader(open(path)):
-        key = (r["variant"], r["method"], int(r["seed"]), float(r["critic_noise"]))
-        curve = curves.setdefault(key, [])
-        assert int(r["round"]) == len(curve), f"{path}: rounds out of order"
-        curve.append(float(r["error"]))
-    return curves
 
 
 def criteria(q0, q1, constant=None):
@@ -262,26 +254,6 @@ def construction_markdown(path, ks=(2, 3, 5, 10, 19)):
     return "\n" + "\n".join(out) + "\n\n"
 
 
-def loop_markdown(curves, variants, rounds=(0, 1, 4, 12)):
-    """The loop's error by round, mean over the seeds ± SE over seeds, for each answerer and critic"""
-    out = ["| loop | answerer | critic | " + " | ".join(f"round {t}" for t in rounds) + " | round 4 / round 0 | seeds |",
-           "|---|---|---|" + "---|" * (len(rounds) + 2)]
-    for v in variants:
-        for method in ("model", "gd", "construction"):
-            for label, m, q in (("accurate (q = 0)", method, 0.0), ("q = 0.5", method, 0.5), ("random (q = 1)", method, 1.0),
-                                ("constant 0.5", method + ":constant", 0.0)):
-                seeds = sorted(s for vv, mm, s, qq in curves if (vv, mm, qq) == (v, m, q))
-                if not seeds:
-                    continue
-                cells = []
-                for t in rounds:
-                    mean, var = mean_var([curves[(v, m, s, q)][t] for s in seeds])
-                    cells.append(f"{mean:.3f} ± {math.sqrt(var / len(seeds)):.3f}" if method == "model" else f"{mean:.3f}")
-                ratio = mean_var([curves[(v, m, s, q)][4] for s in seeds])[0] / mean_var([curves[(v, m, s, q)][0] for s in seeds])[0]
-                out.append(f"| {v} | {method} | {label} | " + " | ".join(cells) + f" | {ratio:.2f} | {len(seeds)} |")
-    return "\n" + "\n".join(out) + "\n\n"
-
-
 def outputs():
     small = load_eval(*(f"{RESULTS}/{f}" for f in ("panels.csv", "panels_more.csv", "panels_noncausal.csv")))
     paper = load_eval(f"{RESULTS}/paper_scale.csv")
@@ -299,12 +271,19 @@ def outputs():
     use_table, use_facts = reward_use(small, load_eval(f"{RESULTS}/reward_use.csv"))
     page = splice_text(page, use_table, "reward_use", "docs/results.md")
     files["docs/results.md"] = splice_facts(page, {**small_facts(small), **use_facts}, "docs/results.md")
-    page = splice_text(open("docs/self_correction.md").read(), criteria_markdown(loops), "selfcorrect_criteria", "docs/self_correction.md")
+    where = "docs/self_correction.md"
+    page = splice_text(open(where).read(), criteria_markdown(loops), "selfcorrect_criteria", where)
+    small_loops = load_loops(f"{RESULTS}/self_correction_emergent.csv")
+    page = splice_text(page, loop_markdown(small_loops, sorted({k[0] for k in small_loops}, key=variant_key), ("model",),
+                                           [c for c in CRITICS if c[2] in (0.0, 1.0) and not c[1]]), "selfcorrect_rounds", where)
+    oneshot, agreement = f"{RESULTS}/self_correction_oneshot.csv", f"{RESULTS}/self_correction_agreement.csv"
+    page = splice_text(page, oneshot_markdown(oneshot), "selfcorrect_oneshot", where)
+    page = splice_text(page, agreement_markdown(agreement), "selfcorrect_agreement", where)
+    facts = selfcorrect_facts(small_loops, oneshot, agreement)
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
     if os.path.exists(paper_loops):
-        page = splice_text(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop",
-                           "docs/self_correction.md")
-    files["docs/self_correction.md"] = page
+        page = splice_text(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop", where)
+    files[where] = splice_facts(page, facts, where)
     files["docs/construction.md"] = splice_text(open("docs/construction.md").read(), construction_markdown(f"{RESULTS}/compare.csv"),
                                                 "construction_compare", "docs/construction.md")
     return files

@@ -28,6 +28,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from selfcorrect_tables import ORDER, agreement_markdown, oneshot_markdown, variant_key  # noqa: E402
+
 METHOD = {f"{m}{control}": f"{name}{control}" for m, name in (("model", "model"), ("gd", "gd"), ("construct", "construction"))
           for control in ("", ":constant", ":noappend")}
 
@@ -141,17 +143,6 @@ def over_seeds(rows, key, value):
     return {k: mean_sem(v) + (len(v),) for k, v in groups.items()}
 
 
-# The study's variants (the paper's reference first), then the paper-scale runs (scripts/paper_scale.sh).
-ORDER = ["paper", "spread", "onpolicy", "spread_onpolicy", "onpolicy_explore",
-         "default", "depth5", "depth10", "depth15", "heads1", "heads4", "heads6"]
-
-
-def variant_key(name):
-    """The study's order (the paper's reference first), then by name"""
-    base = name.split("+")[0]
-    return (ORDER.index(base) if base in ORDER else len(ORDER), name)
-
-
 def variants_in(emergent):
     return sorted({r[0] for r in emergent}, key=variant_key)
 
@@ -161,11 +152,6 @@ def color(variant):
     return "C%d" % ((ORDER.index(base) if base in ORDER else len(ORDER)) % 10)
 
 
-def table_ks(available):
-    """The k of the tables (2, 5, 10, 19) that the data has"""
-    return [k for k in (2, 5, 10, 19) if k in available]
-
-
 def summary(out, emergent, oneshot, agreement):
     curve = over_seeds(emergent, lambda r: (r[0], r[1], r[3], r[4]), lambda r: r[5])
     last = max(r[4] for r in emergent)  # 12 in the study
@@ -173,7 +159,6 @@ def summary(out, emergent, oneshot, agreement):
              "Error 1 − cos(answer, y*), mean over seeds ± standard error over seeds (n = seeds).", "",
              f"| variant | answerer | q | round 0 | round 1 | round 4 | round {last} | round 4 / round 0 | n |",
              "|---|---|---|---|---|---|---|---|---|"]
-    verdicts = []
     for v in variants_in(emergent):
         for method in ("model", "gd", "construction"):
             for q in sorted({r[3] for r in emergent if r[0] == v}):
@@ -183,70 +168,19 @@ def summary(out, emergent, oneshot, agreement):
                 cell = lambda t: "%.3f" % c[t][0] + ("" if math.isnan(c[t][1]) else " ± %.3f" % c[t][1])
                 lines.append(f"| {v} | {method} | {q:g} | {cell(0)} | {cell(1)} | {cell(4)} | {cell(last)} | "
                              f"{c[4][0] / c[0][0]:.2f} | {c[0][2]} |")
-        # The issue's criteria, on the model's mean curve over seeds.
-        m0 = [curve.get((v, "model", 0.0, t)) for t in range(last + 1)]
-        m1 = [curve.get((v, "model", 1.0, t)) for t in range(last + 1)]
-        if None in m0 or None in m1 or last < 4:
-            continue
-        accurate = m0[4][0] <= 0.85 * m0[0][0]
-        rises = [t + 1 for t in range(last) if m0[t + 1][0] > m0[t][0]]
-        random_no_help = m1[4][0] >= 0.95 * m1[0][0]
-        verdicts.append(f"| {v} | {m0[4][0] / m0[0][0]:.2f} {'✓' if accurate else '✗'} | "
-                        f"{'✓' if not rises else '✗ (rises at round ' + ', '.join(map(str, rises)) + ')'} | "
-                        f"{m1[4][0] / m1[0][0]:.2f} {'✓' if random_no_help else '✗'} | {m0[0][2]} |")
-    lines += ["", "The issue's criteria for the trained model (mean curve over seeds): with an accurate critic "
-              "round 4 ≤ 0.85 × round 0 and no rise over rounds 0..12; with a random critic round 4 ≥ 0.95 × round 0.", "",
-              "| variant | q = 0: round 4 / round 0 ≤ 0.85 | q = 0: never rises | q = 1: round 4 / round 0 ≥ 0.95 | seeds |",
-              "|---|---|---|---|---|"] + verdicts
     one = over_seeds(oneshot, lambda r: (r[0], r[2], r[3]), lambda r: r[4])
     agr = over_seeds(agreement, lambda r: (r[0], r[2], r[3], r[4], r[5]), lambda r: r[6])
+    lines.append("\nThe criteria of the question, per seed and for the mean curve: docs/self_correction.md "
+                 "(experiments/analysis/claims.py).")
     if oneshot:
-        lines += oneshot_table(oneshot, one)
+        lines += ["", "One shot on the paper's task (panel (a), 1024 held-out sequences per seed), mean ± SE over seeds:",
+                  oneshot_markdown(os.path.join(out, "self_correction_oneshot.csv"))]
     if agreement:
-        lines += agreement_table(agr)
+        lines += ["Agreement with GD and invariance to increasing reward maps (icalign agree), mean over seeds:",
+                  agreement_markdown(os.path.join(out, "self_correction_agreement.csv"))]
     with open(os.path.join(out, "self_correction_summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     return curve, one, agr
-
-
-def oneshot_table(oneshot, one):
-    ks = table_ks({r[3] for r in oneshot})
-    lines = ["", "One shot on the paper's task (panel (a), 1024 held-out sequences per seed): error at k, "
-              "mean ± SE over seeds; 'vs paper' is the difference to the `paper` variant in units of the "
-              "two standard errors combined.", "",
-              "| variant | method | " + " | ".join(f"k = {k}" for k in ks) + " | vs paper at k = 5 / 10 / 19 |",
-              "|---|---|" + "---|" * len(ks) + "---|"]
-    for v in sorted({r[0] for r in oneshot}, key=variant_key):
-        for method in ("model", "gd"):
-            if (v, method, 2) not in one or (method == "gd" and v != "paper"):
-                continue
-            cells = " | ".join("%.3f ± %.3f" % one[(v, method, k)][:2] for k in ks)
-            z = []
-            for k in (5, 10, 19):
-                if (v, method, k) not in one or ("paper", method, k) not in one:
-                    continue
-                a, b = one[(v, method, k)], one[("paper", method, k)]
-                se = math.hypot(a[1], b[1])
-                z.append("%+.1f" % ((a[0] - b[0]) / se) if se > 0 else "–")
-            lines.append(f"| {v} | {method} | {cells} | {' / '.join(z) if v != 'paper' else ''} |")
-    return lines
-
-
-def agreement_table(agr):
-    ks = table_ks({k[4] for k in agr})
-    lines = ["", "Agreement with GD and invariance to increasing reward maps (icalign agree, 1024 sequences per seed), "
-              "mean over seeds:", "", "| variant | measure | method | map | " + " | ".join(f"k = {k}" for k in ks) + " |",
-              "|---|---|---|---|" + "---|" * len(ks)]
-    # The model of every variant; GD (exactly 1 and 0, by construction of the measures) is left out,
-    # and the construction, which does not depend on the trained model, is shown once.
-    first = min({k[0] for k in agr}, key=variant_key, default=None)
-    keys = sorted({k[:4] for k in agr if k[2] == "model" or (k[2] == "construct" and k[0] == first)},
-                  key=lambda k: (k[2] != "model", variant_key(k[0]), k[1], k[3]))
-    for key in keys:
-        who = key[0] if key[2] == "model" else "(the construction)"
-        lines.append(f"| {who} | {key[1]} | {key[2]} | {key[3] or '–'} | " +
-                     " | ".join("%.3f" % (round(agr[(*key, k)][0], 3) + 0.0) if (*key, k) in agr else "–" for k in ks) + " |")
-    return lines
 
 
 def band(ax, xs, stats, label, **style):
