@@ -2,9 +2,11 @@
 """The mechanism study's figures and tables, from the CSVs python/mechanism.py writes
 (docs/mechanism.md): probes.png, attention_rank.png, knockout.png and ood.png in DIR, for the first
 model label found in each CSV unless --model names one, and DIR/summary.md, the tables the page
-quotes (with --into DOC, also between DOC's lines <!-- mechanism_tables --> and <!-- /mechanism_tables -->).
+quotes (with --into DOC, also between DOC's lines <!-- NAME_tables --> and <!-- /NAME_tables -->, NAME
+the directory's name). With --by-variant the tables have a row per training variant (labels
+VARIANT-sSEED), mean ± SE over its seeds, instead of a row per model.
 
-usage: plot_mechanism.py DIR [--model LABEL] [--into DOC]
+usage: plot_mechanism.py DIR [--model LABEL] [--into DOC] [--by-variant]
 """
 import csv
 import os
@@ -188,8 +190,92 @@ def summary(d):
     return "\n".join(out) + "\n"
 
 
+def variant_of(label):
+    return label.rsplit("-s", 1)[0]
+
+
+def over_seeds(values):
+    """'mean ± SE' over the seeds' values (the SE over seeds; bare with one seed)"""
+    m = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{m:.3f}"
+    return f"{m:.3f} ± {(sum((v - m) ** 2 for v in values) / (len(values) - 1) / len(values)) ** 0.5:.3f}"
+
+
+def summary_by_variant(d):
+    """The tables of summary() with a row per training variant: mean ± SE over its seeds."""
+    out = ["Written by experiments/analysis/plot_mechanism.py --by-variant from the CSVs of this directory: "
+           "a row per training variant, mean ± SE over its seeds (n).\n"]
+    path = os.path.join(d, "probes.csv")
+    if os.path.exists(path):
+        data = [r for r in csv.DictReader(open(path)) if int(r["k"]) == K]
+        variants = list(dict.fromkeys(variant_of(r["model"]) for r in data))
+        targets = list(dict.fromkeys(r["target"] for r in data))
+        out += [f"\n**Probes at k = {K}**: held-out R² at the last layer, trained (random init)\n",
+                "| variant | n | " + " | ".join(targets) + " |", "|---|---|" + "---|" * len(targets)]
+        for v in variants:
+            models = list(dict.fromkeys(r["model"] for r in data if variant_of(r["model"]) == v))
+            cells = []
+            for t in targets:
+                last = [max((int(r["layer"]), r) for r in data if r["model"] == m and r["target"] == t)[1] for m in models]
+                cells.append(f"{over_seeds([float(r['r2']) for r in last])} ({over_seeds([float(r['control_random']) for r in last])})")
+            out.append(f"| {v} | {len(models)} | " + " | ".join(cells) + " |")
+    path = os.path.join(d, "attention_rank.csv")
+    if os.path.exists(path):
+        data = [r for r in csv.DictReader(open(path)) if int(r["k"]) == K]
+        L = 1 + max(int(r["layer"]) for r in data)
+        out += [f"\n**Attention at k = {K}**: per layer, the rank correlation between the attention paid to each "
+                "response (y) or reward token (r) and its reward, mean over heads, then over seeds\n",
+                "| variant | token | " + " | ".join(f"layer {l}" for l in range(L)) + " |", "|---|---|" + "---|" * L]
+        for v in dict.fromkeys(variant_of(r["model"]) for r in data):
+            for token in ("y", "r"):
+                cells = []
+                for l in range(L):
+                    per_model = defaultdict(list)
+                    for r in data:
+                        if variant_of(r["model"]) == v and r["token"] == token and int(r["layer"]) == l:
+                            per_model[r["model"]].append(float(r["rank_corr"]))
+                    cells.append(over_seeds([sum(x) / len(x) for x in per_model.values()]) if per_model else "–")
+                out.append(f"| {v} | {token} | " + " | ".join(cells) + " |")
+    path = os.path.join(d, "knockout.csv")
+    if os.path.exists(path):
+        data = [r for r in csv.DictReader(open(path)) if int(r["k"]) == K]
+        out += [f"\n**Knock-outs at k = {K}**: the error change when each whole block is removed, and how many "
+                "heads and FFNs raise the error by more than 0.01 (95% interval above 0.01), per seed\n"]
+        L = 1 + max(int(r["layer"]) for r in data)
+        out += ["| variant | " + " | ".join(f"block {l}" for l in range(L)) + " | FFNs > 0.01 | heads > 0.01 |",
+                "|---|" + "---|" * (L + 2)]
+        for v in dict.fromkeys(variant_of(r["model"]) for r in data):
+            models = list(dict.fromkeys(r["model"] for r in data if variant_of(r["model"]) == v))
+            blocks = [over_seeds([float(r["delta"]) for r in data if r["model"] in models and r["part"] == "block"
+                                  and int(r["layer"]) == l]) for l in range(L)]
+            count = lambda kind: " / ".join(str(sum(1 for r in data if r["model"] == m and r["part"] == kind and
+                                                    float(r["delta"]) - 1.96 * float(r["delta_se"]) > 0.01)) for m in models)
+            out.append(f"| {v} | " + " | ".join(blocks) + f" | {count('ffn')} | {count('head')} |")
+    path = os.path.join(d, "ood.csv")
+    if os.path.exists(path):
+        data = list(csv.DictReader(open(path)))
+        conds = list(dict.fromkeys(r["condition"] for r in data))
+        kmax = max(int(r["k"]) for r in data)
+        out += [f"\n**Off the training distribution at k = {kmax}**: 1 − cos(answer, y*), the model (mean ± SE over seeds) / GD / "
+                "the construction's one step\n", "| variant | " + " | ".join(conds) + " |", "|---|" + "---|" * len(conds)]
+        for v in dict.fromkeys(variant_of(r["model"]) for r in data):
+            cells = []
+            for c in conds:
+                sel = {(r["model"], r["method"]): float(r["mean"]) for r in data
+                       if variant_of(r["model"]) == v and r["condition"] == c and int(r["k"]) == kmax}
+                model = over_seeds([x for (m, meth), x in sel.items() if meth == "model"])
+                others = [next(x for (m, meth), x in sel.items() if meth == w) for w in ("gd", "construct") if any(meth == w for _, meth in sel)]
+                cells.append(" / ".join([model] + [f"{x:.3f}" for x in others]))
+            out.append(f"| {v} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv):
     args, model, into = list(argv), None, None
+    by_variant = "--by-variant" in args
+    if by_variant:
+        args.remove("--by-variant")
     for flag in ("--model", "--into"):
         if flag in args:
             i = args.index(flag)
@@ -204,12 +290,12 @@ def main(argv):
         if os.path.exists(os.path.join(d, name + ".csv")):
             draw(d, model)
             print(os.path.join(d, name + ".png"))
-    text = summary(d)
+    text = summary_by_variant(d) if by_variant else summary(d)
     with open(os.path.join(d, "summary.md"), "w") as f:
         f.write(text)
     if into:
         from paper_scale_tables import splice
-        splice(into, text, "mechanism_tables")
+        splice(into, text, os.path.basename(os.path.normpath(d)) + "_tables")
     return 0
 
 
