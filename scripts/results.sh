@@ -29,4 +29,4 @@ done
 /usr/bin/python3 experiments/analysis/plot_panels.py docs/results "${csvs[@]}"
 /usr/bin/python3 experiments/analysis/run_times.py docs/results/run_times.csv $(for g in "${grids[@]}"; do echo "runs/$g"; done)
 ./build/icalign construct --run runs/panels/default-s1 --out runs/construct_panels
-cp runs/construct_panels/compare.csv runs/construct_panels/compare.png docs/results/
+cp runs/construct_panels/{compare.csv,compare.png,equality.csv,components.csv,sharpness.csv,sharpness.png} docs/results/

@@ -33,7 +33,7 @@ import math
 import os
 import sys
 
-from facts import reward_use, small_facts, splice_facts
+from facts import construction_tables, reward_use, small_facts, splice_facts
 from stats import compare, mean_var
 from paper_scale_tables import splice_text
 from selfcorrect_tables import (CRITICS, agreement_markdown, load_loops, loop_markdown, oneshot_markdown, selfcorrect_facts,
@@ -284,8 +284,12 @@ def outputs():
     if os.path.exists(paper_loops):
         page = splice_text(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop", where)
     files[where] = splice_facts(page, facts, where)
-    files["docs/construction.md"] = splice_text(open("docs/construction.md").read(), construction_markdown(f"{RESULTS}/compare.csv"),
-                                                "construction_compare", "docs/construction.md")
+    where = "docs/construction.md"
+    page = splice_text(open(where).read(), construction_markdown(f"{RESULTS}/compare.csv"), "construction_compare", where)
+    equality, components, facts = construction_tables(RESULTS)
+    page = splice_text(page, equality, "construction_equality", where)
+    page = splice_text(page, components, "construction_components", where)
+    files[where] = splice_facts(page, facts, where)
     return files
 
 

@@ -5,6 +5,7 @@ and claims.py replaces VALUE with what `facts()` computes for NAME, so `claims.p
 `claims_generated`) fails when the prose and the CSVs disagree. A NAME the page uses but this file does
 not compute is an error, so a fact cannot silently go stale either.
 """
+import csv
 import math
 import re
 import sys
@@ -80,3 +81,23 @@ def reward_use(small, use, ks=(2, 3, 5, 10, 19)):
         facts[f"k2_{method}"] = f"{seed_stats(small[('default', 0.0, method, 2)])[0]:.3f}"
         facts[f"k19_{method}"] = f"{seed_stats(small[('default', 0.0, method, 19)])[0]:.3f}"
     return "\n" + "\n".join(out) + "\n\n", facts
+
+
+def construction_tables(results):
+    """docs/construction.md §6.1 and §6.3 from equality.csv and components.csv, and the facts of §6.2
+    from sharpness.csv (icalign construct's outputs, copied by scripts/results.sh)"""
+    eq = {(int(r["N"]), int(r["K"])): float(r["max_abs_error"]) for r in csv.DictReader(open(f"{results}/equality.csv"))}
+    equality = ["| N | K = 1 | K = 3 |", "|---|---|---|"] + [
+        f"| {n} | {eq[(n, 1)]:.1e} | {eq[(n, 3)]:.1e} |" for n in sorted({n for n, _ in eq})]
+    components = ["| variant | mean | max |", "|---|---|---|"] + [
+        f"| {r['variant']} | {float(r['rel_error_mean']):.2g} | {float(r['rel_error_max']):.2g} |"
+        for r in csv.DictReader(open(f"{results}/components.csv"))]
+    sharp = {float(r["gamma_delta"]): (float(r["measured_max"]), float(r["bound_max"]))
+             for r in csv.DictReader(open(f"{results}/sharpness.csv"))}
+    f = {"equality_worst": f"{max(eq.values()):.1e}"}
+    for gd in (8, 20):
+        f[f"sharpness_measured_{gd}"], f[f"sharpness_bound_{gd}"] = (f"{v:.4g}" for v in sharp[gd])
+    f["sharpness_rounding_from"] = f"{min(g for g, (m, _) in sharp.items() if m < 1e-14):g}"
+    for gd in (1, 0.25):
+        f[f"sharpness_measured_{gd:g}".replace(".", "")] = f"{sharp[gd][0]:.2g}"
+    return "\n" + "\n".join(equality) + "\n\n", "\n" + "\n".join(components) + "\n\n", f
