@@ -16,7 +16,7 @@ packages=(
   nlohmann-json3-dev                                # checkpoint headers (safetensors JSON)
   libyaml-cpp-dev libcli11-dev                      # the icalign program: YAML configs, command line
   python3-matplotlib                                # icalign plot
-  python3-scipy                                     # the t quantiles of the claims (experiments/analysis)
+  python3-scipy python3-yaml                        # the claims and the tables of the docs (experiments/analysis)
   libbenchmark-dev                                  # op-level kernel benchmarks (Google Benchmark)
   clang libclang-rt-14-dev                          # libFuzzer targets of the test suite
 )

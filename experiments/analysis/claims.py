@@ -33,7 +33,7 @@ import math
 import os
 import sys
 
-from facts import construction_tables, reward_use, small_facts, splice_facts
+from facts import construction_tables, paper_scale_status, reward_use, small_facts, splice_facts
 from stats import compare, mean_var
 from paper_scale_tables import splice_text
 from selfcorrect_tables import (CRITICS, agreement_markdown, load_loops, loop_markdown, oneshot_markdown, selfcorrect_facts,
@@ -270,6 +270,7 @@ def outputs():
     page = splice_text(page, errors_markdown(small), "small_scale_errors", "docs/results.md")
     use_table, use_facts = reward_use(small, load_eval(f"{RESULTS}/reward_use.csv"))
     page = splice_text(page, use_table, "reward_use", "docs/results.md")
+    page = splice_text(page, paper_scale_status(RESULTS), "paper_scale_status", "docs/results.md")
     files["docs/results.md"] = splice_facts(page, {**small_facts(small), **use_facts}, "docs/results.md")
     where = "docs/self_correction.md"
     page = splice_text(open(where).read(), criteria_markdown(loops), "selfcorrect_criteria", where)

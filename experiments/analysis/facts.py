@@ -7,8 +7,13 @@ not compute is an error, so a fact cannot silently go stale either.
 """
 import csv
 import math
+import os
 import re
 import sys
+
+from collections import defaultdict
+
+import yaml
 
 FACT = re.compile(r"<!-- fact:([a-z0-9_]+) -->(.*?)<!-- /fact -->")
 
@@ -101,3 +106,35 @@ def construction_tables(results):
     for gd in (1, 0.25):
         f[f"sharpness_measured_{gd:g}".replace(".", "")] = f"{sharp[gd][0]:.2g}"
     return "\n" + "\n".join(equality) + "\n\n", "\n" + "\n".join(components) + "\n\n", f
+
+
+def paper_scale_status(results, grid="experiments/grids/paper_scale.yaml"):
+    """docs/results.md's table of the paper-scale grid: per run, the seeds in paper_scale.csv, the seeds
+    whose model is committed, and the training minutes per seed (run_times.csv); and the list of what
+    is still to train, each with the time its fastest trained seed took"""
+    spec = yaml.safe_load(open(grid))
+    in_csv = defaultdict(set)
+    for r in csv.DictReader(open(f"{results}/paper_scale.csv")):
+        in_csv[r["run"]].add(int(r["seed"]))
+    models = set(os.listdir(f"{results}/paper_scale/models"))
+    minutes = defaultdict(dict)
+    for r in csv.DictReader(open(f"{results}/run_times.csv")):
+        if r["grid"] == "paper_scale":
+            run, seed = r["run"].rsplit("-s", 1)
+            minutes[run][int(seed)] = float(r["train_seconds"]) / 60
+    out = ["| run | seeds in paper_scale.csv | models committed | training minutes per seed |", "|---|---|---|---|"]
+    todo, total = [], 0.0
+    for run, value in spec["runs"].items():
+        seeds = value.get("seeds", spec["seeds"]) if isinstance(value, dict) else spec["seeds"]
+        kept = [s for s in seeds if f"{run}-s{s}" in models]
+        times = ", ".join(f"s{s}: {m:.0f}" for s, m in sorted(minutes[run].items())) or "–"
+        out.append(f"| `{run}` | {', '.join(map(str, sorted(in_csv[run]))) or '–'} | {', '.join(map(str, kept)) or '–'} | {times} |")
+        for s in seeds:
+            if s not in kept:
+                guess = min(minutes[run].values()) if minutes[run] else None
+                total += guess or 0
+                todo.append(f"`{run}-s{s}`" + (f" (about {guess:.0f} min)" if guess else " (no seed trained yet)"))
+    text = "\n" + "\n".join(out) + "\n\n"
+    text += (f"Still to train (or retrain, where the model was not kept): {', '.join(todo)}; about {total / 60:.0f} hours "
+             "at those minutes.\n\n" if todo else "Every run of the grid has its model committed.\n\n")
+    return text
