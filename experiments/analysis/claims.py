@@ -291,6 +291,7 @@ def outputs():
     page = splice_text(page, equality, "construction_equality", where)
     page = splice_text(page, components, "construction_components", where)
     files[where] = splice_facts(page, facts, where)
+    files["docs/mechanism.md"] = splice_facts(open("docs/mechanism.md").read(), facts, "docs/mechanism.md")
     return files
 
 

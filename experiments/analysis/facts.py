@@ -100,6 +100,10 @@ def construction_tables(results):
     sharp = {float(r["gamma_delta"]): (float(r["measured_max"]), float(r["bound_max"]))
              for r in csv.DictReader(open(f"{results}/sharpness.csv"))}
     f = {"equality_worst": f"{max(eq.values()):.1e}"}
+    comp = {r["variant"]: float(r["rel_error_mean"]) for r in csv.DictReader(open(f"{results}/components.csv"))}
+    for name, variant in (("no_select", "without head S (selection)"), ("no_policy", "without head P (policy average)"),
+                          ("no_ffn", "without the FFN"), ("one_block", "1 block"), ("linear", "linear attention instead of softmax")):
+        f[f"components_{name}"] = f"{comp[variant]:.2g}"
     for gd in (8, 20):
         f[f"sharpness_measured_{gd}"], f[f"sharpness_bound_{gd}"] = (f"{v:.4g}" for v in sharp[gd])
     f["sharpness_rounding_from"] = f"{min(g for g, (m, _) in sharp.items() if m < 1e-14):g}"
