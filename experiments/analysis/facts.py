@@ -1,9 +1,10 @@
-"""Numbers quoted in the prose of the docs, computed from the committed CSVs.
+"""Numbers and small tables of the docs' prose, computed from the committed CSVs (claims.py splices them).
 
 A number in a sentence is written as <!-- fact:NAME -->VALUE<!-- /fact -->: the comments do not render,
-and claims.py replaces VALUE with what `facts()` computes for NAME, so `claims.py --check` (the test
+and claims.py replaces VALUE with the value computed here for NAME, so `claims.py --check` (the test
 `claims_generated`) fails when the prose and the CSVs disagree. A NAME the page uses but this file does
-not compute is an error, so a fact cannot silently go stale either.
+not compute is an error, so a fact cannot silently go stale either. The tables (the reward-use table,
+construction.md §6, the paper-scale grid's status) go between <!-- name --> and <!-- /name --> lines.
 """
 import csv
 import math
