@@ -145,8 +145,8 @@ def selfcorrect_facts(curves, oneshot_path, agreement_path):
             if seeds_of(curves, v, "gd", q):
                 c = mean_curve(curves, v, "gd", q)
                 f[f"loop_{tag}_gd_q{q:g}_rounds"] = f"{c[0]:.3f} → {c[4]:.3f} → {c[12]:.3f}"
-        if seeds_of(curves, v, "model:noappend", 0.0):
-            f[f"loop_{tag}_noappend_spread"] = f"{max(max(c) - min(c) for k, c in curves.items() if k[0] == v and k[1].endswith(':noappend')):.0e}"
+    flat = [max(c) - min(c) for k, c in curves.items() if k[1].endswith(":noappend")]
+    f["noappend_largest_change"] = f"{max(flat):.1g}" if flat else "not run"
     one = load_eval_rows(oneshot_path, ("variant", "method", "k"))
     for (v, method, k), seeds in one.items():
         if method == "model" and k == "19":
