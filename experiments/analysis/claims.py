@@ -223,7 +223,8 @@ SMALL_ROWS = [("default (4 layers, 4 heads, softmax, FFN, causal)", "default", 0
               ("GD (PL loss, Adam, 50 steps)", "default", 0.0, "gd"),
               ("mean of the responses seen", "default", 0.0, "mean_response"),
               ("reward-weighted mean", "default", 0.0, "reward_weighted"),
-              ("top-1 by reward", "default", 0.0, "best_response")]
+              ("top-1 by reward", "default", 0.0, "best_response"),
+              ("exact (knows the task's form)", "default", 0.0, "exact")]
 
 
 def errors_markdown(data, ks=(2, 5, 10, 19)):
@@ -234,7 +235,7 @@ def errors_markdown(data, ks=(2, 5, 10, 19)):
         for k in ks:
             seeds = data[(run, noise, method, k)]
             m, v = mean_var([x[0] for x in seeds.values()])
-            cells.append(f"{m:.3f} ± {math.sqrt(v / len(seeds)):.3f}" if method == "model" else f"{m:.3f}")
+            cells.append(f"{m:.3f} ± {math.sqrt(v / len(seeds)):.3f}" if method == "model" else f"{abs(m) if abs(m) < 5e-4 else m:.3f}")
         n = len(data[(run, noise, method, ks[0])])
         out.append(f"| {label} | {n if method == 'model' else 'baseline'} | " + " | ".join(cells) + " |")
     return "\n" + "\n".join(out) + "\n\n"
