@@ -20,7 +20,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/run" "$out"
 cp -r "$run/config.yaml" "$run/checkpoint" "$work/run/"   # eval writes its CSV into the run: a copy keeps RUN as it is
-./build/icalign eval --run "$work/run" --sequences 3072 --dump "$work/batch.safetensors" >/dev/null
+./build/icalign eval --run "$work/run" --sequences 3072 --responses line --dump "$work/batch.safetensors" >/dev/null  # the paper's task, whatever the run trained on
 for study in probes attention knockout; do
   csv=$out/$study.csv
   [ "$study" = attention ] && csv=$out/attention_rank.csv
