@@ -142,7 +142,7 @@ def criteria(q0, q1, constant=None):
 
 def loop_rows(scale, curves, method="model"):
     rows = []
-    variants = sorted({v for v, m, _, _ in curves if m == method})
+    variants = sorted({v for v, m, _, _ in curves if m == method}, key=variant_key)
     for v in variants:
         seeds = sorted({s for vv, m, s, q in curves if vv == v and m == method and q == 0.0 and (vv, m, s, 1.0) in curves})
         if not seeds:
@@ -281,7 +281,7 @@ def outputs():
     oneshot, agreement = f"{RESULTS}/self_correction_oneshot.csv", f"{RESULTS}/self_correction_agreement.csv"
     page = splice_text(page, oneshot_markdown(oneshot), "selfcorrect_oneshot", where)
     page = splice_text(page, agreement_markdown(agreement), "selfcorrect_agreement", where)
-    facts = selfcorrect_facts(small_loops, oneshot, agreement)
+    facts = selfcorrect_facts(small_loops, oneshot, agreement, f"{RESULTS}/self_correction_steps.csv")
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
     if os.path.exists(paper_loops):
         page = splice_text(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop", where)

@@ -127,9 +127,18 @@ def agreement_markdown(path, maps=("0.2r", "rank/k")):
     return "\n" + "\n".join(out) + "\n\n"
 
 
-def selfcorrect_facts(curves, oneshot_path, agreement_path):
+def steps_facts(path):
+    """the snapshots of the runs that keep them (self_correction_steps.csv): each measure at each step, the
+    seeds' values in seed order ("1.09, 1.14, 1.09"), as steps_MEASURE_STEP"""
+    values = defaultdict(dict)
+    for r in csv.DictReader(open(path)):
+        values[(r["measure"], int(r["step"]))][int(r["seed"])] = float(r["value"])
+    return {f"steps_{measure}_{step}": ", ".join(f"{v[s]:.2f}" for s in sorted(v)) for (measure, step), v in values.items()}
+
+
+def selfcorrect_facts(curves, oneshot_path, agreement_path, steps_path):
     """the numbers the prose of docs/self_correction.md quotes"""
-    f = {}
+    f = steps_facts(steps_path)
 
     def ratio(v, q, m="model"):
         c = mean_curve(curves, v, m, q)
