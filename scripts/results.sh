@@ -6,7 +6,7 @@
 #   2. the figures and summary in docs/results/;
 #   3. the explicit construction against the default model of seed 1.
 # (Multi-round self-correction is scripts/self_correction.sh's.)
-# From scratch about 4 hours on 2 cores (6.2 hours of single-core training, plus evaluation); with
+# From scratch a few hours on 2 cores (docs/results.md has each run's training time); with
 # every run done, a minute. With --quick, only panels.yaml (about 1 hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -33,11 +33,11 @@ import math
 import os
 import sys
 
-from facts import construction_tables, paper_scale_status, reward_use, small_facts, splice_facts
+from facts import construction_tables, paper_scale_status, reward_use, small_facts, small_times, splice_facts
 from stats import compare, mean_var
 from paper_scale_tables import splice_text
-from selfcorrect_tables import (CRITICS, agreement_markdown, load_loops, loop_markdown, oneshot_markdown, selfcorrect_facts,
-                                variant_key)
+from selfcorrect_tables import (CRITICS, agreement_markdown, load_loops, loop_markdown, oneshot_markdown, paper_scale_facts,
+                                selfcorrect_facts, variant_key)
 
 RESULTS = "docs/results"
 def load_eval(*paths):
@@ -272,6 +272,7 @@ def outputs():
     use_table, use_facts = reward_use(small, load_eval(f"{RESULTS}/reward_use.csv"))
     page = splice_text(page, use_table, "reward_use", "docs/results.md")
     page = splice_text(page, paper_scale_status(RESULTS), "paper_scale_status", "docs/results.md")
+    page = splice_text(page, small_times(RESULTS), "small_times", "docs/results.md")
     files["docs/results.md"] = splice_facts(page, {**small_facts(small), **use_facts}, "docs/results.md")
     where = "docs/self_correction.md"
     page = splice_text(open(where).read(), criteria_markdown(loops), "selfcorrect_criteria", where)
@@ -282,6 +283,7 @@ def outputs():
     page = splice_text(page, oneshot_markdown(oneshot), "selfcorrect_oneshot", where)
     page = splice_text(page, agreement_markdown(agreement), "selfcorrect_agreement", where)
     facts = selfcorrect_facts(small_loops, oneshot, agreement, f"{RESULTS}/self_correction_steps.csv")
+    facts.update(paper_scale_facts(f"{RESULTS}/paper_scale/self_correction_agreement.csv"))
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
     if os.path.exists(paper_loops):
         page = splice_text(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop", where)

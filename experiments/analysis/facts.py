@@ -7,6 +7,7 @@ not compute is an error, so a fact cannot silently go stale either. The tables (
 construction.md §6, the paper-scale grid's status) go between <!-- name --> and <!-- /name --> lines.
 """
 import csv
+import difflib
 import math
 import os
 import re
@@ -22,7 +23,9 @@ FACT = re.compile(r"<!-- fact:([a-z0-9_]+) -->(.*?)<!-- /fact -->")
 def splice_facts(text, facts, where):
     def value(m):
         if m.group(1) not in facts:
-            sys.exit(f"{where}: no fact called '{m.group(1)}' (experiments/analysis/facts.py computes: {', '.join(sorted(facts))})")
+            near = difflib.get_close_matches(m.group(1), facts, n=5, cutoff=0.5)
+            sys.exit(f"{where}: no fact called '{m.group(1)}' (of the {len(facts)} facts computed for it, the nearest: "
+                     f"{', '.join(near) or 'none'})")
         return f"<!-- fact:{m.group(1)} -->{facts[m.group(1)]}<!-- /fact -->"
     return FACT.sub(value, text)
 
@@ -74,9 +77,9 @@ def reward_use(small, use, ks=(2, 3, 5, 10, 19)):
         gap = [seed_stats(data[(run, 1.0, "model", k)])[0] - seed_stats(data[(run, 0.0, "model", k)])[0] for k in (2, 19)]
         facts[f"reward_use_gap_{run}"] = f"{gap[0]:.2f} / {gap[1]:.2f}"
         below = first_k_below(data, run, "model", (run, "mean_response"), ks=range(2, 20))
-        facts[f"reward_use_below_mean_from_k_{run}"] = below if below is not None else "never"
+        facts[f"reward_use_below_mean_from_k_{run}"] = f"from k = {below} on" if below is not None else "at no k"
         below_gd = first_k_below(data, run, "model", (run, "gd"), ks=range(2, 20))
-        facts[f"reward_use_below_gd_from_k_{run}"] = below_gd if below_gd is not None else "never"
+        facts[f"reward_use_below_gd_from_k_{run}"] = f"from k = {below_gd} on" if below_gd is not None else "at no k"
         facts[f"reward_use_k19_{run}"] = f"{seed_stats(data[(run, 0.0, 'model', 19)])[0]:.3f}"
         each = sorted(v[0] for v in data[(run, 0.0, "model", 2)].values())
         facts[f"reward_use_k2_seeds_{run}"] = " and ".join(f"{x:.3f}" for x in each)
@@ -143,3 +146,26 @@ def paper_scale_status(results, grid="experiments/grids/paper_scale.yaml"):
     text += (f"Still to train (or retrain, where the model was not kept): {', '.join(todo)}; about {total / 60:.0f} hours "
              "at those minutes.\n\n" if todo else "Every run of the grid has its model committed.\n\n")
     return text
+
+
+SMALL_TIMES = [("default (4 layers)", ("panels", "default")), ("1 layer", ("panels", "depth1")), ("2 layers", ("panels_more", "depth2")),
+               ("8 layers", ("panels_more", "depth8")), ("1 head", ("panels", "heads1")), ("2 heads", ("panels_more", "heads2")),
+               ("8 heads", ("panels_more", "heads8")), ("linear attention, causal", ("panels", "linear")),
+               ("linear attention, unmasked", ("panels_noncausal", "linear_noncausal")), ("no FFN, causal", ("panels", "noffn")),
+               ("no FFN, unmasked", ("panels_noncausal", "noffn_noncausal")), ("9000 steps", ("reward_use", "steps9000")),
+               ("batch 192", ("reward_use", "batch192"))]
+
+
+def small_times(results):
+    """docs/results.md's table of the small-scale training times (run_times.csv), seed by seed"""
+    seconds = defaultdict(dict)
+    for r in csv.DictReader(open(f"{results}/run_times.csv")):
+        run, seed = r["run"].rsplit("-s", 1)
+        seconds[(r["grid"], run)][int(seed)] = float(r["train_seconds"])
+    out = ["| run | training seconds, seed by seed |", "|---|---|"]
+    total = sum(v for key in dict(SMALL_TIMES).values() for v in seconds[key].values())
+    runs = sum(len(seconds[key]) for key in dict(SMALL_TIMES).values())
+    for label, key in SMALL_TIMES:
+        out.append(f"| {label} | " + " / ".join(f"{v:.0f}" for _, v in sorted(seconds[key].items())) + " |")
+    out.append(f"| all {runs} runs | {total / 3600:.1f} hours |")
+    return "\n" + "\n".join(out) + "\n\n"

@@ -174,3 +174,17 @@ def selfcorrect_facts(curves, oneshot_path, agreement_path, steps_path):
         if (first, "sensitivity_cos_with_gd", "construct", "", k) in agr:
             f[f"agree_construct_sens_k{k}"] = f"{agr[(first, 'sensitivity_cos_with_gd', 'construct', '', k)]:.2f}"
     return f
+
+
+def paper_scale_facts(agreement_path):
+    """the paper-scale default's agreement with GD (mean over its seeds), as paper_*"""
+    agr = agreement_means(agreement_path)
+    f = {}
+    for k in (5, 10):
+        for m in ("model", "construct"):
+            f[f"paper_{m}_cos_k{k}"] = f"{agr[('default', 'cos_with_gd', m, '', k)]:.3f}"
+            f[f"paper_{m}_sens_k{k}"] = f"{agr[('default', 'sensitivity_cos_with_gd', m, '', k)]:.2f}"
+        shifts = {key[3]: v for key, v in agr.items() if key[:3] == ("default", "map_shift", "model") and key[4] == k}
+        worst = max(shifts, key=shifts.get)
+        f[f"paper_largest_map_shift_k{k}"] = f"{shifts[worst]:.2f} ({worst})"
+    return f
