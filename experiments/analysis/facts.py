@@ -59,6 +59,8 @@ def small_facts(data):
                                                ("8 heads", "heads8"), ("no FFN", "noffn"))
                       if seed_stats(data[(run, 0.0, "model", 19)])[0] < gd[19])
     f["small_below_gd_at_19"] = ", ".join(below_gd) if below_gd else "none"
+    rise = {m: seed_stats(data[("default", 0.25, m, 19)])[0] - seed_stats(data[("default", 0.0, m, 19)])[0] for m in ("model", "gd")}
+    f["small_rise_p025_k19"] = f"GD's by {rise['gd']:.3f}, the model's by {rise['model']:.3f}"
     return f
 
 
