@@ -16,6 +16,7 @@ import argparse
 import csv
 import math
 import os
+import re
 import sys
 
 import torch
@@ -249,8 +250,17 @@ def cmd_ood(model, cfg, label, out, sequences=1024):
 
 
 # ----------------------------------------------------------------------------- plumbing
+def seed_of(label):
+    """the training seed in a label named RUN-sSEED, or "" """
+    m = re.fullmatch(r".+-s(\d+)", label)
+    return m.group(1) if m else ""
+
+
 def append(path, header, rows):
-    """Replaces the rows of this model label in path (so a rerun does not duplicate them), atomically."""
+    """Replaces the rows of this model label in path (so a rerun does not duplicate them), atomically.
+    A seed column (from the label, RUN-sSEED) follows the model's."""
+    header = header[:1] + ["seed"] + header[1:]
+    rows = [r[:1] + [seed_of(r[0])] + r[1:] for r in rows]
     label, kept = rows[0][0], []
     if os.path.exists(path):
         with open(path, newline="") as f:
