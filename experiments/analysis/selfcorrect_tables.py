@@ -136,9 +136,21 @@ def steps_facts(path):
     return {f"steps_{measure}_{step}": ", ".join(f"{v[s]:.2f}" for s in sorted(v)) for (measure, step), v in values.items()}
 
 
+def cost_facts(run_times_path):
+    """on-policy training's time per run against the paper's (run_times.csv, the study's grid)"""
+    seconds = defaultdict(list)
+    for r in csv.DictReader(open(run_times_path)):
+        if r["grid"] == "self_correction":
+            seconds[r["run"].rsplit("-s", 1)[0]].append(float(r["train_seconds"]))
+    if not seconds.get("paper") or not seconds.get("onpolicy"):
+        return {}
+    return {"onpolicy_cost": f"{(sum(seconds['onpolicy']) / len(seconds['onpolicy'])) / (sum(seconds['paper']) / len(seconds['paper'])):.1f}"}
+
+
 def selfcorrect_facts(curves, oneshot_path, agreement_path, steps_path):
     """the numbers the prose of docs/self_correction.md quotes"""
     f = steps_facts(steps_path)
+    f.update(cost_facts(steps_path.replace("self_correction_steps.csv", "run_times.csv")))
 
     def ratio(v, q, m="model"):
         c = mean_curve(curves, v, m, q)
