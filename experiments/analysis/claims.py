@@ -4,12 +4,15 @@
     python3 experiments/analysis/claims.py --check   # exit 1 if any of them differs from what it would write
 
 Each claim's rule is written below, before any number is read: which runs are compared, at which k
-and noise, in which direction, and what interval decides. The tables go into docs/results.md
-(between <!-- claims --> and <!-- /claims -->, the small-scale error table between
-<!-- small_scale_errors --> and its end, the reward-use table, and the numbers of its prose marked as facts, facts.py), docs/self_correction.md (<!-- selfcorrect_criteria -->, _rounds, _oneshot, _agreement, <!-- paper_scale_loop -->
-and its facts, selfcorrect_tables.py) and
-docs/construction.md (<!-- construction_compare -->); the test `claims_generated` runs
---check, so a table edited by hand fails it.
+and noise, in which direction, and what interval decides. What it writes into the docs, each between
+its lines <!-- name --> and <!-- /name -->:
+  docs/results.md          the claim tables (claims), the small-scale errors (small_scale_errors), and
+                           facts.py's tables and prose numbers (reward use, training times, the grid's status)
+  docs/self_correction.md  the loop criteria (selfcorrect_criteria) and selfcorrect_tables.py's tables
+                           (selfcorrect_rounds, _oneshot, _agreement, paper_scale_loop) and prose numbers
+  docs/construction.md     §6's tables (construction_equality, _components, _compare) and numbers
+  docs/mechanism.md        the prose numbers of the construction's knock-outs
+The test `claims_generated` runs --check, so a table or number edited by hand fails it.
 
 The statistics (one convention per comparison, named in its `evidence` column):
   seeds             both arms have >= 2 training seeds: the difference of the seed means, with a Welch
@@ -34,12 +37,14 @@ import os
 import sys
 
 from facts import construction_tables, paper_scale_status, reward_use, small_facts, small_times, splice_facts
-from stats import compare, mean_var
 from paper_scale_tables import splice_text
 from selfcorrect_tables import (CRITICS, agreement_markdown, load_loops, loop_markdown, oneshot_markdown, paper_scale_facts,
                                 selfcorrect_facts, variant_key)
+from stats import compare, mean_var
 
 RESULTS = "docs/results"
+
+
 def load_eval(*paths):
     """{(run, noise, method, k): {seed: (mean, sem)}}; noise -1 (the run's own, 0) is stored as 0"""
     data = {}
@@ -235,7 +240,7 @@ def errors_markdown(data, ks=(2, 5, 10, 19)):
         for k in ks:
             seeds = data[(run, noise, method, k)]
             m, v = mean_var([x[0] for x in seeds.values()])
-            cells.append(f"{m:.3f} ± {math.sqrt(v / len(seeds)):.3f}" if method == "model" else f"{abs(m) if abs(m) < 5e-4 else m:.3f}")
+            cells.append(f"{m:.3f} ± {math.sqrt(v / len(seeds)):.3f}" if method == "model" else f"{round(m, 3) + 0.0:.3f}")  # + 0.0: no "-0.000"
         n = len(data[(run, noise, method, ks[0])])
         out.append(f"| {label} | {n if method == 'model' else 'baseline'} | " + " | ".join(cells) + " |")
     return "\n" + "\n".join(out) + "\n\n"
