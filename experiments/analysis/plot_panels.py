@@ -124,7 +124,8 @@ def main(out, paths, scale=SMALL):
           + [((r, own, "model"), label, dict(color="C8", lw=2, ls=ls)) for r, label, ls in scale["noffn"]]
           + [(("default", own, "gd"), "GD", dict(color="C0", lw=1, ls="--"))], data)
     # What it takes to use the rewards (experiments/grids/reward_use.yaml, small scale only): each run
-    # with true (p = 0) and replaced (p = 1: every reward a fresh U(0, 1) draw) rewards; the gap is how much the answer depends on them.
+    # with true rewards (p = 0) and with every reward a fresh U(0, 1) draw (p = 1); the gap is how much
+    # the answer depends on them.
     if scale is SMALL:
         panel(out, "reward_use", "using the rewards: true (p = 0, solid) vs replaced by U(0, 1) draws (p = 1, dotted)",
               [((run, p, "model"), f"{label}, p = {p:g}", dict(color=c, lw=2, ls="-" if p == 0 else ":"))
