@@ -29,6 +29,20 @@ std::uint64_t fnv1a64(const char* p, std::size_t n, std::uint64_t h = 1469598103
   throw CheckpointError("checkpoint " + path + ": " + what);
 }
 
+// A header list of sizes or offsets. Each entry must be a JSON unsigned integer: nlohmann would convert
+// a float (a number too large for 64 bits parses as one) or a negative integer without complaint, and a
+// float out of range is undefined behaviour.
+template <class List>
+List unsigned_list(const json& j, const std::string& path, const std::string& tensor, const std::string& field) {
+  if (!j.is_array()) fail(path, "tensor '" + tensor + "': " + field + " must be a list");
+  List out;
+  for (const json& v : j) {
+    if (!v.is_number_unsigned()) fail(path, "tensor '" + tensor + "': " + field + " must hold non-negative integers, got " + v.dump());
+    out.push_back(v.template get<typename List::value_type>());
+  }
+  return out;
+}
+
 }  // namespace
 
 template <class T>
@@ -103,10 +117,10 @@ std::map<std::string, std::string> load_safetensors(const std::string& path, con
       const std::string dtype = entry.at("dtype").template get<std::string>();
       if (dtype != dtype_name<T>())
         fail(path, "tensor '" + name + "' has dtype " + dtype + ", expected " + dtype_name<T>());
-      const auto shape = entry.at("shape").template get<ag::Shape>();
+      const auto shape = unsigned_list<ag::Shape>(entry.at("shape"), path, name, "shape");
       if (shape != t.shape())
         fail(path, "tensor '" + name + "' has shape " + ag::shape_str(shape) + ", the model expects " + ag::shape_str(t.shape()));
-      const auto off = entry.at("data_offsets").template get<std::vector<std::size_t>>();
+      const auto off = unsigned_list<std::vector<std::size_t>>(entry.at("data_offsets"), path, name, "data_offsets");
       if (off.size() != 2 || off[0] > off[1] || off[1] > data_size || off[1] - off[0] != t.numel() * sizeof(T))
         fail(path, "tensor '" + name + "' has data offsets outside the file or of the wrong size (" +
                        std::to_string(data_size) + " data bytes)");
