@@ -1,5 +1,6 @@
 // Checkpoints: round trip, and every kind of bad file rejected with a clear message and without
 // touching the model.
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -63,6 +64,13 @@ TEST_CASE("bad checkpoints are rejected and the model is left untouched", "[nn][
     std::string bad = good;
     bad[9] ^= 0x40;  // '"' of the first key becomes 'b'
     expect_rejected(bad, "not valid JSON");
+  }
+  SECTION("a shape entry that is not a non-negative integer") {
+    std::string bad = good;
+    const std::size_t at = bad.find("\"shape\":[") + 9;  // the first size: two digits or more, same length after
+    REQUIRE(std::isdigit(static_cast<unsigned char>(bad[at + 1])));
+    bad[at] = '-';
+    expect_rejected(bad, "shape must hold non-negative integers");
   }
   SECTION("a model with other parameter names") {
     ag::Rng r(3);
