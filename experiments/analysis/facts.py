@@ -17,6 +17,8 @@ from collections import defaultdict
 
 import yaml
 
+from stats import mean_var
+
 FACT = re.compile(r"<!-- fact:([a-z0-9_]+) -->(.*?)<!-- /fact -->")
 
 
@@ -32,10 +34,8 @@ def splice_facts(text, facts, where):
 
 def seed_stats(seeds):
     """mean and SE over seeds of {seed: (mean, sem)}"""
-    xs = [v[0] for v in seeds.values()]
-    m = sum(xs) / len(xs)
-    se = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs)) if len(xs) > 1 else float("nan")
-    return m, se
+    m, var = mean_var([v[0] for v in seeds.values()])
+    return m, math.sqrt(var / len(seeds)) if len(seeds) > 1 else float("nan")
 
 
 def first_k_below(data, run, method, other, ks=range(1, 20), noise=0.0):
