@@ -46,10 +46,10 @@ done
 /usr/bin/python3 experiments/analysis/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv --into docs/results.md
 /usr/bin/python3 experiments/analysis/run_times.py docs/results/run_times.csv "$runs"
 # Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
-# finished default seed, with and without exploration, and icalign agree (how close to GD); on the depth
-# and heads runs and the causal ablations the loop without exploration (does it depend on size, on
-# softmax, on the FFN?). The unmasked ablations are left out: their answer at every position sees the
-# whole context.
+# finished default seed with and without exploration, on the depth and heads runs and the causal
+# ablations without it (does it depend on size, on softmax, on the FFN?), and icalign agree (how close to
+# GD) on all of them. The unmasked ablations are left out: their answer at every position sees the whole
+# context.
 # Each run's loop and agreement CSVs are committed in docs/results/paper_scale/loops/RUN/, and gathered
 # from there, so a new machine (whose restored runs cannot be re-evaluated) gathers the same curves.
 loops=docs/results/paper_scale/loops
@@ -60,16 +60,13 @@ done
 for run in "$runs"/*-s*; do
   [ -e "$run/done" ] && [ -e "$run/checkpoint/model.safetensors" ] || continue
   case $(basename "$run") in
-    default-*)
-      bash scripts/selfcorrect_loops.sh "$run"
-      [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" --sensitivity-sequences 128 >/dev/null 2>>"$run/evaluate.log"
-      ;;
+    default-*) bash scripts/selfcorrect_loops.sh "$run" ;;
     depth*|heads*|*_causal-*) bash scripts/selfcorrect_loops.sh "$run" 0 ;;
     *) continue ;;
   esac
+  [ -e "$run/agreement.csv" ] || ./build/icalign agree --run "$run" --sensitivity-sequences 128 >/dev/null 2>>"$run/evaluate.log"
   mkdir -p "$loops/$(basename "$run")"
-  cp "$run"/done "$run"/selfcorrect_explore*.csv "$loops/$(basename "$run")/"
-  if [ -e "$run/agreement.csv" ]; then cp "$run/agreement.csv" "$loops/$(basename "$run")/"; fi
+  cp "$run"/done "$run"/selfcorrect_explore*.csv "$run"/agreement.csv "$loops/$(basename "$run")/"
 done
 /usr/bin/python3 experiments/analysis/self_correction_results.py docs/results/paper_scale "$loops" "paper-scale models"
 /usr/bin/python3 experiments/analysis/plot_self_correction_scale.py docs/results/paper_scale/self_correction_by_size.png \

@@ -34,7 +34,9 @@ the number of comparisons a table makes (its header says how many).
 import csv
 import math
 import os
+import re
 import sys
+from collections import defaultdict
 
 from facts import construction_tables, paper_scale_status, reward_use, small_facts, small_times, splice_facts
 from paper_scale_tables import splice_text
@@ -186,6 +188,38 @@ def claims_markdown(rows):
     return "\n".join(out) + "\n\n"
 
 
+VERDICTS = ("supported", "contradicted", "inconclusive", "not run")
+
+
+def verdict_facts(rows):
+    """verdicts_SCALE_CLAIM, for the prose: each verdict a claim reached, with the comparisons that reached it
+    (named by what varies among them: k, p, the pair of runs, the ablated run)"""
+    def label(r):
+        text = r["comparison"]
+        pair = re.match(r"(\S+) has a lower error than (\S+),", text)
+        if r["claim"] == "a":
+            return text.rsplit(", ", 1)[1]
+        if r["claim"] == "b":
+            return re.search(r"p = \S+", text).group(0)
+        return f"{pair.group(1)} over {pair.group(2)}" if pair else f"`{text.split()[0]}`"
+    f = {}
+    for scale in ("small", "paper"):
+        for claim in "abcdef":
+            by = defaultdict(list)
+            for r in rows:
+                if (r["scale"], r["claim"]) == (scale, claim):
+                    by[r["verdict"]].append(label(r))
+            if not by:
+                continue
+            if len(by) == 1:
+                (v, items), = by.items()
+                f[f"verdicts_{scale}_{claim}"] = f"{v} for {'both' if len(items) == 2 else 'every one'} of its {len(items)} comparisons" \
+                    if len(items) > 1 else f"{v} ({items[0]})"
+            else:
+                f[f"verdicts_{scale}_{claim}"] = "; ".join(f"{v} for {', '.join(by[v])}" for v in VERDICTS if v in by)
+    return f
+
+
 def criteria_markdown(rows):
     out = []
     for scale in ("small", "paper"):
@@ -276,9 +310,13 @@ def outputs():
     page = splice_text(page, errors_markdown(small), "small_scale_errors", "docs/results.md")
     use_table, use_facts = reward_use(small, load_eval(f"{RESULTS}/reward_use.csv"))
     page = splice_text(page, use_table, "reward_use", "docs/results.md")
-    page = splice_text(page, paper_scale_status(RESULTS), "paper_scale_status", "docs/results.md")
+    answers = {}
+    for claim, _, a, b, *_ in paper_claims("paper"):
+        for run in {a[0], b[0]}:
+            answers.setdefault(run, set()).add(claim)
+    page = splice_text(page, paper_scale_status(RESULTS, answers), "paper_scale_status", "docs/results.md")
     page = splice_text(page, small_times(RESULTS), "small_times", "docs/results.md")
-    files["docs/results.md"] = splice_facts(page, {**small_facts(small), **use_facts}, "docs/results.md")
+    files["docs/results.md"] = splice_facts(page, {**small_facts(small), **use_facts, **verdict_facts(claims)}, "docs/results.md")
     where = "docs/self_correction.md"
     page = splice_text(open(where).read(), criteria_markdown(loops), "selfcorrect_criteria", where)
     small_loops = load_loops(f"{RESULTS}/self_correction_emergent.csv")
@@ -291,7 +329,11 @@ def outputs():
     facts.update(paper_scale_facts(f"{RESULTS}/paper_scale/self_correction_agreement.csv"))
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
     if os.path.exists(paper_loops):
-        page = splice_text(page, loop_markdown(load_loops(paper_loops), ("default", "default+explore1")), "paper_scale_loop", where)
+        curves = load_loops(paper_loops)
+        page = splice_text(page, loop_markdown(curves, ("default", "default+explore1")), "paper_scale_loop", where)
+        sizes = sorted({k[0] for k in curves if "+" not in k[0]}, key=variant_key)
+        page = splice_text(page, loop_markdown(curves, sizes, ("model",), [c for c in CRITICS if c[0] != "q = 0.5"]),
+                           "paper_scale_sizes_loop", where)
     files[where] = splice_facts(page, facts, where)
     where = "docs/construction.md"
     page = splice_text(open(where).read(), construction_markdown(f"{RESULTS}/compare.csv"), "construction_compare", where)

@@ -118,10 +118,11 @@ def construction_tables(results):
     return "\n" + "\n".join(equality) + "\n\n", "\n" + "\n".join(components) + "\n\n", f
 
 
-def paper_scale_status(results, grid="experiments/grids/paper_scale.yaml"):
-    """docs/results.md's table of the paper-scale grid: per run, the seeds in paper_scale.csv, the seeds
-    whose model is committed, and the training minutes per seed (run_times.csv); and the list of what
-    is still to train, each with the time its fastest trained seed took"""
+def paper_scale_status(results, answers, grid="experiments/grids/paper_scale.yaml"):
+    """docs/results.md's table of the paper-scale grid: per run, the claims it answers (answers: {run:
+    {claim letter}}), the seeds in paper_scale.csv, the seeds whose model is committed, and the training
+    minutes per seed (run_times.csv); and the list of what is still to train, each with the time its
+    fastest trained seed took"""
     spec = yaml.safe_load(open(grid))
     in_csv = defaultdict(set)
     for r in csv.DictReader(open(f"{results}/paper_scale.csv")):
@@ -132,13 +133,14 @@ def paper_scale_status(results, grid="experiments/grids/paper_scale.yaml"):
         if r["grid"] == "paper_scale":
             run, seed = r["run"].rsplit("-s", 1)
             minutes[run][int(seed)] = float(r["train_seconds"]) / 60
-    out = ["| run | seeds in paper_scale.csv | models committed | training minutes per seed |", "|---|---|---|---|"]
+    out = ["| run | answers | seeds in paper_scale.csv | models committed | training minutes per seed |", "|---|---|---|---|---|"]
     todo, total = [], 0.0
     for run, value in spec["runs"].items():
         seeds = value.get("seeds", spec["seeds"]) if isinstance(value, dict) else spec["seeds"]
         kept = [s for s in seeds if f"{run}-s{s}" in models]
         times = ", ".join(f"s{s}: {m:.0f}" for s, m in sorted(minutes[run].items())) or "–"
-        out.append(f"| `{run}` | {', '.join(map(str, sorted(in_csv[run]))) or '–'} | {', '.join(map(str, kept)) or '–'} | {times} |")
+        claims = ", ".join(f"({c})" for c in sorted(answers.get(run, ()))) or "–"
+        out.append(f"| `{run}` | {claims} | {', '.join(map(str, sorted(in_csv[run]))) or '–'} | {', '.join(map(str, kept)) or '–'} | {times} |")
         for s in seeds:
             if s not in kept:
                 guess = min(minutes[run].values()) if minutes[run] else None

@@ -12,7 +12,7 @@ from stats import compare, mean_var
 # The study's variants in the order the page discusses them (the paper's reference first), then the
 # paper-scale runs of scripts/paper_scale.sh.
 ORDER = ["paper", "spread", "onpolicy", "spread_onpolicy", "onpolicy_explore",
-         "default", "depth5", "depth10", "depth15", "heads1", "heads4", "heads6"]
+         "default", "depth5", "depth10", "depth15", "heads1", "heads4", "heads6", "linear_causal", "noffn_causal"]
 KS = (2, 5, 10, 19)
 
 
