@@ -8,7 +8,6 @@ construction.md §6, the paper-scale grid's status) go between <!-- name --> and
 """
 import csv
 import difflib
-import math
 import os
 import re
 import sys
@@ -17,7 +16,7 @@ from collections import defaultdict
 
 import yaml
 
-from stats import mean_var
+from stats import mean_se
 
 FACT = re.compile(r"<!-- fact:([a-z0-9_]+) -->(.*?)<!-- /fact -->")
 
@@ -34,8 +33,7 @@ def splice_facts(text, facts, where):
 
 def seed_stats(seeds):
     """mean and SE over seeds of {seed: (mean, sem)}"""
-    m, var = mean_var([v[0] for v in seeds.values()])
-    return m, math.sqrt(var / len(seeds)) if len(seeds) > 1 else float("nan")
+    return mean_se([v[0] for v in seeds.values()])
 
 
 def first_k_below(data, run, method, other, ks=range(1, 20), noise=0.0):

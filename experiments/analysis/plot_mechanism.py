@@ -120,7 +120,7 @@ def ood(d, model):
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("1 − cos(answer, y*)")
     axes[0].legend()
-    fig.suptitle(f"Off the training distribution: " + ", ".join(methods) + f" on the same sequences ({model})", fontsize=11)
+    fig.suptitle("Off the training distribution: " + ", ".join(methods) + f" on the same sequences ({model})", fontsize=11)
     fig.tight_layout()
     fig.savefig(os.path.join(d, "ood.png"), dpi=110)
 

@@ -29,6 +29,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from selfcorrect_tables import ORDER, agreement_markdown, oneshot_markdown, variant_key  # noqa: E402
+from stats import mean_se  # noqa: E402
 
 METHOD = {f"{m}{control}": f"{name}{control}" for m, name in (("model", "model"), ("gd", "gd"), ("construct", "construction"))
           for control in ("", ":constant", ":noappend")}
@@ -42,13 +43,6 @@ def runs(runs_dir):
         if m and os.path.exists(os.path.join(d, "done")):
             out.append((m.group(1), int(m.group(2)), d))
     return out
-
-
-def mean_sem(xs):
-    m = sum(xs) / len(xs)
-    if len(xs) < 2:
-        return m, float("nan")
-    return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs))
 
 
 def gather(out, runs_dir):
@@ -140,7 +134,7 @@ def over_seeds(rows, key, value):
     groups = defaultdict(list)
     for r in rows:
         groups[key(r)].append(value(r))
-    return {k: mean_sem(v) + (len(v),) for k, v in groups.items()}
+    return {k: mean_se(v) + (len(v),) for k, v in groups.items()}
 
 
 def variants_in(emergent):

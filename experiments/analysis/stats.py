@@ -14,6 +14,12 @@ def mean_var(xs):
     return m, (sum((x - m) ** 2 for x in xs) / (len(xs) - 1) if len(xs) > 1 else 0.0)
 
 
+def mean_se(xs):
+    """the mean and its standard error (nan for a single value)"""
+    m, v = mean_var(xs)
+    return m, math.sqrt(v / len(xs)) if len(xs) > 1 else float("nan")
+
+
 def compare(a, b, baseline, same_models=False):
     """a - b from {seed: (mean, sem)}: (effect, low, high, evidence, seeds_a, seeds_b)"""
     if same_models and len(a) >= 2:  # one paired difference per seed
