@@ -72,6 +72,12 @@ TEST_CASE("bad checkpoints are rejected and the model is left untouched", "[nn][
     bad[at] = '-';
     expect_rejected(bad, "shape must hold non-negative integers");
   }
+  SECTION("a shape that is not a list") {
+    std::string bad = good;
+    const std::size_t open = bad.find("\"shape\":[") + 8, close = bad.find(']', open);
+    bad[open] = bad[close] = '"';  // the list becomes a string of the same length
+    expect_rejected(bad, "shape must be a list");
+  }
   SECTION("a model with other parameter names") {
     ag::Rng r(3);
     const TinyNet<float> deeper(3, 8, r);
