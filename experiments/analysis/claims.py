@@ -220,6 +220,19 @@ def verdict_facts(rows):
     return f
 
 
+def loop_facts(rows):
+    """paper_loop_*, for the prose: which paper-scale models, looped without exploration, meet the criteria
+    on their mean curve (each with its number of seeds)"""
+    sel = [r for r in rows if r["scale"] == "paper" and "+" not in r["variant"] and r["curve"].startswith("mean of")]
+
+    def names(rs):
+        return ", ".join(f"`{r['variant']}` ({r['curve'].split()[-1]} seed{'s' if r['curve'].split()[-1] != '1' else ''})" for r in rs) or "none"
+    return {"paper_loop_gains": names([r for r in sel if r["ok"][0]]),
+            "paper_loop_no_gain": names([r for r in sel if not r["ok"][0]]),
+            "paper_loop_all": names([r for r in sel if r["all"]]),
+            "paper_loop_reads_without_gain": names([r for r in sel if not r["ok"][0] and r["ok"][3] and r["ok"][4:] == [True]])}
+
+
 def criteria_markdown(rows):
     out = []
     for scale in ("small", "paper"):
@@ -327,6 +340,7 @@ def outputs():
     page = splice_text(page, agreement_markdown(agreement), "selfcorrect_agreement", where)
     facts = selfcorrect_facts(small_loops, oneshot, agreement, f"{RESULTS}/self_correction_steps.csv")
     facts.update(paper_scale_facts(f"{RESULTS}/paper_scale/self_correction_agreement.csv"))
+    facts.update(loop_facts(loops))
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"
     if os.path.exists(paper_loops):
         curves = load_loops(paper_loops)

@@ -60,7 +60,7 @@ def loop_markdown(curves, variants, methods=("model", "gd", "construction"), cri
                 cells = []
                 for t in rounds:
                     mean, var = mean_var([curves[(v, m, s, q)][t] for s in seeds])
-                    cells.append(f"{mean:.3f} ± {math.sqrt(var / len(seeds)):.3f}" if method == "model" else f"{mean:.3f}")
+                    cells.append(f"{mean:.3f} ± {math.sqrt(var / len(seeds)):.3f}" if method == "model" and len(seeds) > 1 else f"{mean:.3f}")
                 c = mean_curve(curves, v, m, q)
                 out.append(f"| {v} | {method} | {label} | " + " | ".join(cells) + f" | {c[4] / c[0]:.2f} | {len(seeds)} |")
     return "\n" + "\n".join(out) + "\n\n"
