@@ -125,9 +125,14 @@ def ood(d, model):
     fig.savefig(os.path.join(d, "ood.png"), dpi=110)
 
 
+def in_repo(d):
+    """d as the page names it: relative to the repository's root"""
+    return os.path.relpath(os.path.abspath(d), os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
 def summary(d):
     """The numbers docs/mechanism.md quotes, per model label, from every CSV present."""
-    out = ["Written by experiments/analysis/plot_mechanism.py from docs/results/mechanism/*.csv.\n"]
+    out = [f"Written by experiments/analysis/plot_mechanism.py from {in_repo(d)}/*.csv.\n"]
     path = os.path.join(d, "probes.csv")
     if os.path.exists(path):
         data = list(csv.DictReader(open(path)))
@@ -204,7 +209,7 @@ def over_seeds(values):
 
 def summary_by_variant(d):
     """The tables of summary() with a row per training variant: mean ± SE over its seeds."""
-    out = ["Written by experiments/analysis/plot_mechanism.py --by-variant from the CSVs of this directory: "
+    out = [f"Written by experiments/analysis/plot_mechanism.py --by-variant from {in_repo(d)}/*.csv: "
            "a row per training variant, mean ± SE over its seeds (n).\n"]
     path = os.path.join(d, "probes.csv")
     if os.path.exists(path):
