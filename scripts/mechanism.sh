@@ -5,6 +5,7 @@
 # replacing that label's earlier rows), then the figures and the page's tables (with --by-variant, a
 # row per training variant over its seeds: plot_mechanism.py). Needs python3-torch
 # (scripts/setup.sh --with-torch). About 10 minutes for a paper-scale model on 2 cores, 1 for a small one.
+# The figures show the first model in the CSVs, or FIGURES_OF=LABEL's.
 # Usage: scripts/mechanism.sh RUN LABEL [OUT [--by-variant]]
 #   e.g. scripts/mechanism.sh docs/results/paper_model default-s1
 #        scripts/mechanism.sh ~/icalign-runs/self_correction/onpolicy-s1 onpolicy-s1 docs/results/mechanism_small --by-variant
@@ -28,4 +29,4 @@ for study in probes attention knockout; do
 done
 /usr/bin/python3 python/mechanism.py ood "$work/run" "$out/ood.csv" --label "$label"
 out=$(realpath "$out")
-(cd experiments/analysis && /usr/bin/python3 plot_mechanism.py "$out" --into ../../docs/mechanism.md $by_variant)
+(cd experiments/analysis && /usr/bin/python3 plot_mechanism.py "$out" --into ../../docs/mechanism.md $by_variant ${FIGURES_OF:+--model "$FIGURES_OF"})
