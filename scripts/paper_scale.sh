@@ -71,3 +71,10 @@ done
 /usr/bin/python3 experiments/analysis/self_correction_results.py docs/results/paper_scale "$loops" "paper-scale models"
 /usr/bin/python3 experiments/analysis/plot_self_correction_scale.py docs/results/paper_scale/self_correction_by_size.png \
   docs/results/self_correction_emergent.csv docs/results/paper_scale/self_correction_emergent.csv
+# Inside the models (docs/mechanism.md): the mechanism study on every committed model not yet in its CSVs,
+# the default's seeds in docs/results/mechanism, the other runs in docs/results/mechanism_ablations.
+for model in "$models"/*-s*; do
+  name=$(basename "$model")
+  case $name in default-*) out=docs/results/mechanism ;; *) out=docs/results/mechanism_ablations ;; esac
+  grep -q "^$name," "$out/ood.csv" 2>/dev/null || bash scripts/mechanism.sh "$model" "$name" "$out"
+done
