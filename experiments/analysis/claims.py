@@ -163,7 +163,8 @@ def loop_rows(scale, curves, method="model"):
             return [sum(curve(s, q, m)[t] for s in seeds) / len(seeds) for t in range(len(curve(seeds[0], q, m)))]
         each = [(f"seed {s}", criteria(curve(s, 0.0), curve(s, 1.0), curve(s, 0.0, method + ":constant") if control else None))
                 for s in seeds]
-        each.append((f"mean of {len(seeds)}", criteria(mean(0.0), mean(1.0), mean(0.0, method + ":constant") if control else None)))
+        if len(seeds) > 1:
+            each.append((f"mean of {len(seeds)}", criteria(mean(0.0), mean(1.0), mean(0.0, method + ":constant") if control else None)))
         for label, c in each:
             rows.append(dict(scale=scale, variant=v, curve=label, ok=c["ok"], all=all(c["ok"]),
                              **{k: c[k] for k in ("gains", "worst_rise", "blind", "score_effect", "context_effect")}))
@@ -222,11 +223,13 @@ def verdict_facts(rows):
 
 def loop_facts(rows):
     """paper_loop_*, for the prose: which paper-scale models, looped without exploration, meet the criteria
-    on their mean curve (each with its number of seeds)"""
-    sel = [r for r in rows if r["scale"] == "paper" and "+" not in r["variant"] and r["curve"].startswith("mean of")]
+    on their mean curve, or their one seed's (each with its number of seeds)"""
+    runs = [r for r in rows if r["scale"] == "paper" and "+" not in r["variant"]]
+    sel = [r for r in runs if r["curve"].startswith("mean of") or sum(x["variant"] == r["variant"] for x in runs) == 1]
 
     def names(rs):
-        return ", ".join(f"`{r['variant']}` ({r['curve'].split()[-1]} seed{'s' if r['curve'].split()[-1] != '1' else ''})" for r in rs) or "none"
+        return ", ".join(f"`{r['variant']}` ({r['curve'].split()[-1] + ' seeds' if r['curve'].startswith('mean') else '1 seed'})"
+                         for r in rs) or "none"
     return {"paper_loop_gains": names([r for r in sel if r["ok"][0]]),
             "paper_loop_no_gain": names([r for r in sel if not r["ok"][0]]),
             "paper_loop_all": names([r for r in sel if r["all"]]),
