@@ -2,7 +2,7 @@
 # The paper's panels at the paper's own scale (experiments/grids/paper_scale.yaml): runs (or
 # continues) the grid, then writes docs/results/paper_scale.csv, the figures in
 # docs/results/paper_scale/, and every finished model to docs/results/paper_scale/models/RUN-sSEED/
-# (config, float32 weights, eval CSVs, and check16.csv for the load test; written once, never
+# (config, float32 weights, eval CSVs, the training log, and check16.csv for the load test; written once, never
 # rewritten; their eval CSVs follow the runs'). The released model docs/results/paper_model is default-s1's.
 # The runs live in ~/icalign-runs/paper_scale (the grid's out; RUNS_DIR=... to move them), outside the
 # checkout, because the whole grid takes days on 2 cores; every call continues where the last one
@@ -37,7 +37,7 @@ for run in "$runs"/*-s*; do
   fi
   ./build/icalign eval --run "$run" --sequences 16 --out check16.csv >/dev/null
   mkdir -p "$models/$name.new/checkpoint"
-  cp "$run"/config.yaml "$run"/eval*.csv "$run"/check16.csv "$models/$name.new/"
+  cp "$run"/config.yaml "$run"/eval*.csv "$run"/check16.csv "$run"/log.jsonl "$models/$name.new/"
   cp "$run/checkpoint/model.safetensors" "$models/$name.new/checkpoint/"
   mv "$models/$name.new" "$models/$name"
   echo "committed model: $models/$name"
@@ -45,6 +45,7 @@ done
 /usr/bin/python3 experiments/analysis/plot_panels.py --paper docs/results/paper_scale docs/results/paper_scale.csv
 /usr/bin/python3 experiments/analysis/paper_scale_tables.py docs/results/paper_scale docs/results/paper_scale.csv --into docs/results.md
 /usr/bin/python3 experiments/analysis/run_times.py docs/results/run_times.csv "$runs"
+/usr/bin/python3 experiments/analysis/plot_training.py "$models" docs/results/paper_scale/training_loss.png
 # Does the paper-scale model correct itself? The multi-round loop (scripts/selfcorrect_loops.sh) on every
 # finished default seed with and without exploration, on the depth and heads runs and the causal
 # ablations without it (does it depend on size, on softmax, on the FFN?), and icalign agree (how close to

@@ -67,6 +67,8 @@ def main(argv: list) -> int:
             os.makedirs(os.path.join(d + ".restoring", "checkpoint"), exist_ok=True)
             shutil.copy(os.path.join(model, "config.yaml"), d + ".restoring")
             shutil.copy(os.path.join(model, "checkpoint", "model.safetensors"), os.path.join(d + ".restoring", "checkpoint"))
+            if os.path.exists(os.path.join(model, "log.jsonl")):  # the training curve, for run_times.py
+                shutil.copy(os.path.join(model, "log.jsonl"), d + ".restoring")
         open(os.path.join(d + ".restoring", "done"), "w").close()
         os.replace(d + ".restoring", d)  # a run directory appears whole or not at all
         print(f"restored {name} from {results} ({len(files)} eval files{', with its model' if model else ''})")
