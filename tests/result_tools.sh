@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The scripts between the runs and docs/results.md: run_times.py (training time per run) and
 # paper_scale_tables.py (the paper-scale tables, spliced into the page), checked against numbers worked
-# out by hand from small inputs; and that the by-size figure draws.
+# out by hand from small inputs; claims.py's statistics and verdict facts; and that the by-size and the
+# training-loss figures draw.
 set -uo pipefail
 repo=$1
 work=$(mktemp -d)
@@ -82,5 +83,21 @@ try:
     raise AssertionError("an unknown fact was accepted")
 except SystemExit as e:
     assert "no fact called 'x'" in str(e), e
+# The verdicts the prose quotes: one verdict for every comparison, or each verdict with what reached it.
+rows = [dict(scale="paper", claim="a", comparison=f"on par, k = {k}", verdict=v) for k, v in ((2, "contradicted"), (19, "supported"))]
+rows += [dict(scale="paper", claim="c", comparison=f"{b} has a lower error than {a}, k = 19", verdict="inconclusive")
+         for a, b in (("depth5", "depth10"), ("depth10", "depth15"))]
+f = claims.verdict_facts(rows)
+assert f["verdicts_paper_a"] == "supported for k = 19; contradicted for k = 2", f
+assert f["verdicts_paper_c"] == "inconclusive for both of its 2 comparisons", f
 PY
+# plot_training.py draws the curves of the model directories that keep a log, and refuses a directory
+# where none does.
+mkdir -p "$work/models/depth5-s1" "$work/models/depth5-s2" "$work/nologs/default-s1"
+printf '%s\n' '{"step":10,"loss":17.5,"elapsed_s":1}' '{"step":20,"loss":16.0,"elapsed_s":2}' >"$work/models/depth5-s1/log.jsonl"
+printf '%s\n' '{"step":10,"loss":17.5,"elapsed_s":1}' '{"step":20,"held_out_error":0.5}' >"$work/models/depth5-s2/log.jsonl"
+py plot_training.py "$work/models" "$work/training.png" >"$work/log" 2>&1 || fail "plot_training.py: $(cat "$work/log")"
+[ -s "$work/training.png" ] || fail "plot_training.py wrote no figure"
+py plot_training.py "$work/nologs" "$work/none.png" >"$work/log" 2>&1 && fail "plot_training.py drew a figure without logs"
+grep -q 'no model directory holds a log.jsonl' "$work/log" || fail "plot_training.py does not say why: $(cat "$work/log")"
 echo "result tools: ok"
