@@ -2,8 +2,9 @@
 # The paper's panels at the paper's own scale (experiments/grids/paper_scale.yaml): runs (or
 # continues) the grid, then writes docs/results/paper_scale.csv, the figures in
 # docs/results/paper_scale/, and every finished model to docs/results/paper_scale/models/RUN-sSEED/
-# (config, float32 weights, eval CSVs, the training log, and check16.csv for the load test; written once, never
-# rewritten; their eval CSVs follow the runs'). The released model docs/results/paper_model is default-s1's.
+# (config, float32 weights, eval CSVs, the training log, and check16.csv for the load test; written
+# once, never rewritten; their eval CSVs follow the runs'). The released model docs/results/paper_model
+# is default-s1's.
 # The runs live in ~/icalign-runs/paper_scale (the grid's out; RUNS_DIR=... to move them), outside the
 # checkout, because the whole grid takes days on 2 cores; every call continues where the last one
 # stopped. A new machine restores the runs whose models are committed (experiments/analysis/restore_runs.py)
