@@ -228,11 +228,12 @@ def loop_facts(rows):
     sel = [r for r in runs if r["curve"].startswith("mean of") or sum(x["variant"] == r["variant"] for x in runs) == 1]
 
     def names(rs):
-        return ", ".join(f"`{r['variant']}` ({r['curve'].split()[-1] + ' seeds' if r['curve'].startswith('mean') else '1 seed'})"
+        return ", ".join(f"`{r['variant']}` ({'the mean of ' + r['curve'].split()[-1] + ' seeds' if r['curve'].startswith('mean') else '1 seed'})"
                          for r in rs) or "none"
     return {"paper_loop_gains": names([r for r in sel if r["ok"][0]]),
             "paper_loop_no_gain": names([r for r in sel if not r["ok"][0]]),
             "paper_loop_all": names([r for r in sel if r["all"]]),
+            "paper_loop_all_seeds": ", ".join(f"`{r['variant']}` {r['curve']}" for r in runs if r["curve"].startswith("seed") and r["all"]) or "none",
             "paper_loop_reads_without_gain": names([r for r in sel if not r["ok"][0] and r["ok"][3] and r["ok"][4:] == [True]])}
 
 
