@@ -342,7 +342,8 @@ def outputs():
     oneshot, agreement = f"{RESULTS}/self_correction_oneshot.csv", f"{RESULTS}/self_correction_agreement.csv"
     page = splice_text(page, oneshot_markdown(oneshot), "selfcorrect_oneshot", where)
     page = splice_text(page, agreement_markdown(agreement), "selfcorrect_agreement", where)
-    facts = selfcorrect_facts(small_loops, oneshot, agreement, f"{RESULTS}/self_correction_steps.csv")
+    facts = selfcorrect_facts(small_loops, oneshot, agreement, f"{RESULTS}/self_correction_steps.csv",
+                              f"{RESULTS}/run_times.csv")
     facts.update(paper_scale_facts(f"{RESULTS}/paper_scale/self_correction_agreement.csv"))
     facts.update(loop_facts(loops))
     paper_loops = f"{RESULTS}/paper_scale/self_correction_emergent.csv"

@@ -147,10 +147,10 @@ def cost_facts(run_times_path):
     return {"onpolicy_cost": f"{(sum(seconds['onpolicy']) / len(seconds['onpolicy'])) / (sum(seconds['paper']) / len(seconds['paper'])):.1f}"}
 
 
-def selfcorrect_facts(curves, oneshot_path, agreement_path, steps_path):
+def selfcorrect_facts(curves, oneshot_path, agreement_path, steps_path, run_times_path):
     """the numbers the prose of docs/self_correction.md quotes"""
     f = steps_facts(steps_path)
-    f.update(cost_facts(steps_path.replace("self_correction_steps.csv", "run_times.csv")))
+    f.update(cost_facts(run_times_path))
 
     def ratio(v, q, m="model"):
         c = mean_curve(curves, v, m, q)
